@@ -1,0 +1,208 @@
+"""The ``homeonet`` command line: list and run homeostasis experiments.
+
+Bad input gives one line on stderr naming the parameter and what is accepted,
+and exit status 2 (no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+__all__ = ["main", "parse_time"]
+
+_TIME_UNITS = {"s": 1.0, "second": 1.0, "seconds": 1.0, "ms": 1e-3, "msecond": 1e-3, "min": 60.0, "minute": 60.0,
+               "minutes": 60.0, "h": 3600.0, "hour": 3600.0, "hours": 3600.0, "": 1.0}
+
+
+class UsageError(Exception):
+    """Bad command-line input (exit status 2)."""
+
+
+def parse_time(text: str, name: str = "--duration"):
+    """Parse a time such as ``'10s'``, ``'500 ms'`` or ``'2'`` (seconds) into a Brian2 quantity.
+
+    Parameters
+    ----------
+    text : str
+        The text to parse.
+    name : str
+        Option name used in error messages.
+
+    Returns
+    -------
+    Quantity
+        The time (> 0 s).
+
+    Raises
+    ------
+    UsageError
+        For anything that is not a positive, finite time.
+    """
+    from brian2 import second
+
+    m = re.fullmatch(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf)\s*([A-Za-z]*)\s*", str(text))
+    hint = f"{name} must be a time > 0 such as '10s' or '500ms'"
+    if not m or m.group(2) not in _TIME_UNITS:
+        raise UsageError(f"{hint}; got {text!r}")
+    value = float(m.group(1)) * _TIME_UNITS[m.group(2)]
+    if not math.isfinite(value) or value <= 0:
+        raise UsageError(f"{hint}; got {text!r}")
+    return value * second
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"--seed must be an integer >= 0; got {text!r}") from None
+    if value < 0:
+        raise UsageError(f"--seed must be an integer >= 0; got {text!r}")
+    return value
+
+
+def _out_dir(text) -> Path:
+    path = Path(text)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".homeonet-write-test-", dir=path)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as err:
+        raise UsageError(f"--out must be a writable folder; cannot write to {text!r} ({err.strerror or err})") from None
+    return path
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _build_parser():
+    from homeonet import __version__
+    from homeonet.models.experiments import DEFAULT
+
+    parser = _Parser(prog="homeonet", description="Homeostatic plasticity in Brian2 networks.")
+    parser.add_argument("--version", action="version", version=f"homeonet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    sub.add_parser("list", help="list the models 'homeonet run' can run, one line each",
+                   description="List the models 'homeonet run' can run, one line each.")
+    run = sub.add_parser("run", help="run a model and write results (.nc), a figure (.png) and a summary (.txt)",
+                         description="Run a model: simulate it with a progress bar, then write MODEL.nc (results, "
+                                     "NetCDF), MODEL.png (figure) and MODEL.txt (summary) to --out.")
+    run.add_argument("model", nargs="?", default=DEFAULT, metavar="MODEL",
+                     help=f"model name from 'homeonet list' (default: {DEFAULT})")
+    run.add_argument("--duration", default=None, metavar="T",
+                     help="simulated time, e.g. 20s or 500ms (default: the model's own)")
+    run.add_argument("--seed", default="1", metavar="S", help="random seed, an integer >= 0 (default 1)")
+    run.add_argument("--out", default="homeonet-results", metavar="DIR",
+                     help="output folder, created if needed (default: homeonet-results)")
+    run.add_argument("--device", default="runtime", choices=("runtime", "cpp_standalone"),
+                     help="Brian2 device (default runtime)")
+    run.add_argument("--target", default="auto", choices=("auto", "numpy", "cython"),
+                     help="code-generation target of the runtime device (default auto: cython when a "
+                          "compiler works, else numpy)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _cmd_list():
+    from brian2 import second
+
+    from homeonet.models.experiments import DEFAULT, EXPERIMENTS
+
+    width = max(map(len, EXPERIMENTS))
+    for name, exp in EXPERIMENTS.items():
+        mark = " (default)" if name == DEFAULT else ""
+        print(f"{name:<{width}}  {exp.description} [{float(exp.duration / second):g} s]{mark}")
+    return 0
+
+
+def _cmd_run(args):
+    from homeonet.models.experiments import get_experiment
+
+    exp = get_experiment(args.model)
+    duration = parse_time(args.duration) if args.duration is not None else exp.duration
+    seed = _seed(args.seed)
+    out = _out_dir(args.out)
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from brian2 import seed as brian_seed
+    from brian2 import start_scope
+
+    from homeonet._io import atomic_write
+    from homeonet.models.experiments import summarise
+    from homeonet.simulate import simulate, use_device
+
+    start_scope()
+    with use_device(args.device, target=args.target if args.device == "runtime" else None):
+        brian_seed(seed)
+        net = exp.build(duration)
+        results = simulate(net, duration, progress=not args.quiet, params=exp.params, desc=exp.name,
+                           seed=seed, model=exp.name)
+    summary = summarise(results, exp)
+    theta = "ip_theta" if f"{exp.population}_ip_theta" in results.dataset else None
+    results.dataset.attrs.update({"rate_before": summary["before"], "rate_after": summary["after"],
+                                  "rate_end": summary["end"], "target": summary["target"]})
+    nc = results.save(out / f"{exp.name}.nc")
+    fig = _figure(results, exp, summary, theta)
+    png = out / f"{exp.name}.png"
+    atomic_write(png, lambda path: fig.savefig(path, dpi=120, format="png"))
+    txt = out / f"{exp.name}.txt"
+    text = summary["text"] + f"\nfiles: {nc.name}, {png.name}, {txt.name}\n"
+    atomic_write(txt, lambda path: Path(path).write_text(text))
+    print(text, end="")
+    return 0
+
+
+def _figure(results, exp, summary, theta):
+    from brian2 import second
+
+    from homeonet.figures import homeostasis_figure
+
+    fig = homeostasis_figure(results, exp.population, target=exp.target, onset=summary["onset"] * second,
+                             theta=theta)
+    fig.suptitle(f"homeonet {exp.name}: {exp.perturbation} at {summary['onset']:g} s")
+    return fig
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``homeonet`` command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 on bad input.
+    """
+    from homeonet._validate import HomeonetError
+
+    try:
+        args = _build_parser().parse_args(argv)
+        if args.command == "list":
+            return _cmd_list()
+        return _cmd_run(args)
+    except (UsageError, HomeonetError) as err:
+        print(f"homeonet: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("homeonet: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,456 @@
+"""The mechanism protocol: how homeostatic mechanisms plug into Brian2 groups.
+
+A :class:`Mechanism` never builds groups. It *contributes* to them, in Brian2's
+own string language, so that every mechanism runs on every Brian2 device
+(runtime numpy/cython and ``cpp_standalone``):
+
+* equations added to a neuron group or to synapses,
+* code appended to ``reset`` (neurons) or ``on_pre`` / ``on_post`` (synapses),
+* regular operations (``run_regularly`` with an explicit ``dt``, ``when``, ``order``),
+* parameters with units, stored as ``(constant, shared)`` variables of the group,
+* *hook* terms: a model exposes named hooks (a threshold offset ``theta``, an
+  input ``gain``, a ``bias``) that are defined as the sum (or product) of all
+  contributions, and are neutral when no mechanism drives them.
+
+Every name a mechanism defines is prefixed with the mechanism's ``name``
+(``ip_theta``, ``ip_eta``...), so two mechanisms never collide; a clash that
+remains (two mechanisms given the same name, or a variable the user already
+defined) is reported as one line naming both owners.
+
+:func:`neuron_group` and :func:`synapses` are drop-in replacements for
+``brian2.NeuronGroup`` and ``brian2.Synapses`` with one extra argument,
+``mechanisms``: they merge the contributions into the user's own equations and
+return plain Brian2 objects (the regular operations are contained in them, so
+adding the group to a ``Network`` adds its operations too).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import brian2
+from brian2 import Equations, Quantity, get_dimensions
+from brian2.units.fundamentalunits import DIMENSIONLESS
+from brian2.utils.stringtools import word_substitute
+
+from ._validate import HomeonetError, unit_name
+
+__all__ = ["Operation", "Contribution", "Target", "Mechanism", "neuron_group", "synapses", "connect",
+           "mechanism_parameters"]
+
+_COMBINE = {"sum": (" + ", "0"), "product": (" * ", "1")}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A regular operation: Brian2 ``run_regularly`` code with explicit scheduling.
+
+    Parameters
+    ----------
+    code : str
+        Abstract code run every ``dt``.
+    dt : Quantity
+        Period of the operation (a time); the cost of the operation follows it.
+    when : str
+        Brian2 scheduling slot (``'start'``, ``'before_thresholds'``, ..., ``'end'``).
+    order : int
+        Order within the slot.
+    name : str
+        Short name, used (prefixed) for the Brian2 object.
+    """
+
+    code: str
+    dt: Quantity
+    when: str = "end"
+    order: int = 0
+    name: str = "op"
+
+
+@dataclass
+class Contribution:
+    """What one mechanism adds to one Brian2 group (neurons or synapses).
+
+    Parameters
+    ----------
+    model : str
+        Equation string added to the group's model.
+    reset : str
+        Code appended to a neuron group's reset.
+    on_pre, on_post : str
+        Code appended to a synapse's ``on_pre`` / ``on_post`` pathways.
+    operations : tuple of Operation
+        Regular operations run on the group.
+    params : dict of str to Quantity
+        Parameters; each becomes a ``(constant, shared)`` variable of the group.
+    hooks : dict
+        ``hook name -> variable`` or ``hook name -> (variable, 'sum'|'product')``:
+        the variable is one term of the model's hook.
+    init : dict
+        Initial values (quantities or string expressions) of state variables.
+    """
+
+    model: str = ""
+    reset: str = ""
+    on_pre: str = ""
+    on_post: str = ""
+    operations: tuple = ()
+    params: dict = field(default_factory=dict)
+    hooks: dict = field(default_factory=dict)
+    init: dict = field(default_factory=dict)
+
+    def equations(self) -> Equations:
+        """Return the model and the parameter declarations as Brian2 ``Equations``."""
+        lines = [self.model] + [f"{k} : {unit_name(v)} (constant, shared)" for k, v in self.params.items()]
+        return Equations("\n".join(line for line in lines if line.strip()))
+
+    def local_names(self) -> set:
+        """Names this contribution defines (variables and parameters)."""
+        return set(self.equations().names)
+
+    def renamed(self, mapping: dict) -> "Contribution":
+        """Return a copy with every name in *mapping* replaced in all code and keys."""
+        full = dict(mapping)
+        for old, new in mapping.items():
+            full[f"d{old}"] = f"d{new}"          # derivative notation dX/dt
+            full[f"{old}_pre"] = f"{new}_pre"    # references from synapses
+            full[f"{old}_post"] = f"{new}_post"
+
+        def sub(code):
+            return word_substitute(code, full) if code else code
+
+        def sub_hook(term):
+            return (sub(term[0]), term[1]) if isinstance(term, tuple) else sub(term)
+
+        return dataclasses.replace(
+            self,
+            model=sub(self.model), reset=sub(self.reset), on_pre=sub(self.on_pre), on_post=sub(self.on_post),
+            operations=tuple(dataclasses.replace(op, code=sub(op.code)) for op in self.operations),
+            params={full.get(k, k): v for k, v in self.params.items()},
+            hooks={h: sub_hook(t) for h, t in self.hooks.items()},
+            init={full.get(k, k): (sub(v) if isinstance(v, str) else v) for k, v in self.init.items()},
+        )
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a mechanism needs to know about the neuron group it contributes to.
+
+    Parameters
+    ----------
+    spiking : bool
+        True for groups with a threshold (spikes); False for rate neurons.
+    rate : str or None
+        Name of the rate variable (in Hz) of a rate-neuron group.
+    hooks : dict
+        Hooks the model declares: ``name -> (unit, combine)``.
+    """
+
+    spiking: bool = True
+    rate: str | None = None
+    hooks: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, group) -> "Target":
+        """Describe an existing Brian2 group (its homeonet description if it has one)."""
+        found = getattr(group, "_homeonet_target", None)
+        if found is not None:
+            return found
+        return cls(spiking="spike" in getattr(group, "events", {}))
+
+
+class Mechanism:
+    """Base class of homeostatic mechanisms.
+
+    Subclasses implement :meth:`neurons` and/or :meth:`synapses`, returning a
+    :class:`Contribution` written with *local* names (``theta``, ``eta``); the
+    protocol prefixes them with :attr:`name`. A mechanism that builds on another
+    (e.g. a rate sensor) lists it in :attr:`requires`; a required mechanism shared
+    by several others is added once.
+
+    Parameters
+    ----------
+    name : str, optional
+        Prefix of every name the mechanism defines (default: the class's ``prefix``).
+    """
+
+    prefix = "mechanism"
+    #: Reference of the mechanism (shown in docs and results).
+    reference = ""
+
+    def __init__(self, name: str | None = None):
+        name = self.prefix if name is None else name
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            raise HomeonetError(f"name must be a Python identifier not starting with '_', got {name!r}")
+        self.name = name
+
+    @property
+    def requires(self) -> tuple:
+        """Mechanisms this one builds on (contributed to the same groups first)."""
+        return ()
+
+    def neurons(self, target: Target) -> Contribution | None:
+        """Contribution to the neuron group, in local names (``None``: none)."""
+        return None
+
+    def synapses(self, target: Target) -> Contribution | None:
+        """Contribution to the synapses, in local names (``None``: none)."""
+        return None
+
+    def full(self, local: str) -> str:
+        """Full (prefixed) name of a local variable or parameter."""
+        return f"{self.name}_{local}"
+
+    def parameters(self) -> dict:
+        """Parameters of this mechanism, ``local name -> value`` (used for records)."""
+        return {}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.parameters().items())
+        return f"{type(self).__name__}(name={self.name!r}{', ' if args else ''}{args})"
+
+    # -- protocol -------------------------------------------------------------
+    def _mapping(self, target: Target) -> dict:
+        names = set()
+        for part in (self.neurons(target), self.synapses(target)):
+            if part is not None:
+                names |= part.local_names()
+        return {n: self.full(n) for n in names}
+
+    def resolved(self, role: str, target: Target) -> Contribution | None:
+        """Return the contribution for *role* (``'neurons'`` or ``'synapses'``) with full names."""
+        part = getattr(self, role)(target)
+        return None if part is None else part.renamed(self._mapping(target))
+
+
+def _expand(mechanisms) -> list:
+    """Flatten ``requires`` (dependencies first) and drop repeated instances."""
+    out, seen = [], set()
+
+    def visit(m):
+        if not isinstance(m, Mechanism):
+            raise HomeonetError(f"mechanisms must be homeonet Mechanism instances, got {m!r}")
+        if id(m) in seen:
+            return
+        for dep in m.requires:
+            visit(dep)
+        seen.add(id(m))
+        out.append(m)
+
+    for m in mechanisms:
+        visit(m)
+    names = {}
+    for m in out:
+        if m.name in names:
+            raise HomeonetError(f"two mechanisms are named {m.name!r} ({names[m.name]!r} and {m!r}); "
+                                "pass a different name= to one of them")
+        names[m.name] = m
+    return out
+
+
+def _merge(base_model, parts, target: Target):
+    """Merge contributions into the base model; return (Equations, parts)."""
+    base = Equations(base_model) if isinstance(base_model, str) else (base_model or Equations(""))
+    owner = {n: "the group's own equations" for n in base.names}
+    eqs = base
+    terms = {}
+    for mech, c in parts:
+        ceq = c.equations()
+        for n in ceq.names:
+            if n in owner:
+                raise HomeonetError(f"variable {n!r} is defined by both {owner[n]} and {mech!r}; "
+                                    "rename it or pass a different name= to the mechanism")
+            owner[n] = repr(mech)
+        eqs = eqs + ceq
+        for hook, term in c.hooks.items():
+            var, combine = term if isinstance(term, tuple) else (term, None)
+            terms.setdefault(hook, []).append((var, combine, mech, ceq[var].dim))
+    hook_lines = []
+    for hook in list(target.hooks) + [h for h in terms if h not in target.hooks]:
+        if hook in owner:
+            who = [repr(t[2]) for t in terms.get(hook, [])]
+            raise HomeonetError(f"hook {hook!r} is defined by {owner[hook]} but driven by {', '.join(who)}; "
+                                "remove its definition: homeonet defines a hook as the sum of its terms")
+        unit, combine = target.hooks.get(hook, (None, None))
+        for var, comb, mech, dim in terms.get(hook, []):
+            if unit is None:
+                unit = dim
+            elif get_dimensions(unit) is not dim:
+                raise HomeonetError(f"{mech!r} drives hook {hook!r} in {unit_name(dim)}, but the hook is in "
+                                    f"{unit_name(unit)}; give its parameters matching units")
+            if combine is None:
+                combine = comb
+            elif comb is not None and comb != combine:
+                raise HomeonetError(f"{mech!r} combines hook {hook!r} by {comb}, but it is a {combine}")
+        combine = combine or "sum"
+        joiner, neutral = _COMBINE[combine]
+        expr = joiner.join(t[0] for t in terms.get(hook, [])) or neutral
+        if combine == "sum" and get_dimensions(unit) is not DIMENSIONLESS and not terms.get(hook):
+            expr = f"0*{unit_name(unit)}"
+        hook_lines.append(f"{hook} = {expr} : {unit_name(unit)}")
+    if hook_lines:
+        eqs = eqs + Equations("\n".join(hook_lines))
+    return eqs
+
+
+def _join(*codes) -> str:
+    return "\n".join(c for c in codes if c and c.strip())
+
+
+def _install(group, parts, init=True):
+    """Set parameters (and initial values), and add regular operations to *group*."""
+    for mech, c in parts:
+        for k, v in c.params.items():
+            setattr(group, k, v)
+        if init:
+            _initialise(group, [(mech, c)])
+        for op in c.operations:
+            group.run_regularly(op.code, dt=op.dt, when=op.when, order=op.order,
+                                name=f"{group.name}_{mech.name}_{op.name}")
+    group._homeonet_mechanisms = tuple(m for m, _ in parts)
+
+
+def _initialise(group, parts):
+    for _, c in parts:
+        for k, v in c.init.items():
+            setattr(group, k, v)
+
+
+def _parts(mechanisms, role, target):
+    parts = []
+    for m in _expand(mechanisms):
+        c = m.resolved(role, target)
+        if c is not None:
+            parts.append((m, c))
+    return parts
+
+
+def neuron_group(N, model, *, mechanisms=(), threshold=None, reset=None, rate=None, hooks=None, **kwargs):
+    """Create a ``brian2.NeuronGroup`` with homeostatic mechanisms merged in.
+
+    Takes the arguments of ``brian2.NeuronGroup`` plus ``mechanisms``. The
+    mechanisms' equations are added to *model*, their reset code is appended to
+    *reset*, their parameters become shared constants of the group and their
+    regular operations are attached to it.
+
+    Parameters
+    ----------
+    N : int
+        Number of neurons.
+    model : str or Equations
+        The user's own equations. They may use hook names (``theta``...) that
+        the mechanisms define.
+    mechanisms : sequence of Mechanism
+        Mechanisms contributing to this group.
+    threshold, reset : str, optional
+        As in ``brian2.NeuronGroup``; mechanisms' reset code is appended.
+    rate : str, optional
+        For rate neurons (no threshold): the name of the rate variable (in Hz).
+    hooks : dict, optional
+        Hooks the model declares, ``name -> (unit, 'sum'|'product')``; declared
+        hooks are always defined (neutral without contributions).
+    **kwargs
+        Passed on to ``brian2.NeuronGroup`` (``method``, ``refractory``, ``name``...).
+
+    Returns
+    -------
+    brian2.NeuronGroup
+
+    Examples
+    --------
+    >>> from brian2 import ms, mV, Hz
+    >>> from homeonet import neuron_group, IntrinsicPlasticity
+    >>> ip = IntrinsicPlasticity(target=5*Hz, eta=0.1*mV/Hz)
+    >>> G = neuron_group(10, "dv/dt = (15*mV - v)/(10*ms) : volt", threshold="v > 10*mV + theta",
+    ...                  reset="v = 0*mV", mechanisms=[ip], method="exact")
+    >>> "ip_theta" in G.variables and "theta" in G.variables
+    True
+    """
+    from ._validate import check_count
+
+    N = check_count("N", N)
+    target = Target(spiking=threshold is not None, rate=rate, hooks=dict(hooks or {}))
+    parts = _parts(mechanisms, "neurons", target)
+    eqs = _merge(model, parts, target)
+    needs_spikes = [m for m, c in parts if c.reset]
+    if needs_spikes and threshold is None:
+        raise HomeonetError(f"{needs_spikes[0]!r} needs spikes: give the group a threshold, "
+                            "or pass rate= for rate neurons")
+    group = brian2.NeuronGroup(N, eqs, threshold=threshold, reset=_join(reset, *(c.reset for _, c in parts)) or None,
+                               **kwargs)
+    group._homeonet_target = target
+    _install(group, parts)
+    return group
+
+
+def synapses(source, target, model="", *, on_pre=None, on_post=None, mechanisms=(), **kwargs):
+    """Create ``brian2.Synapses`` with homeostatic mechanisms merged in.
+
+    Takes the arguments of ``brian2.Synapses`` plus ``mechanisms``. A mechanism
+    that also needs state in the postsynaptic group (a rate sensor, say) must be
+    given to that group too (:func:`neuron_group`); a missing part is reported.
+
+    Parameters
+    ----------
+    source, target : brian2 groups
+        Pre- and postsynaptic groups.
+    model : str or Equations
+        The user's synapse equations.
+    on_pre, on_post : str, optional
+        Event code; mechanisms' code is appended.
+    mechanisms : sequence of Mechanism
+        Mechanisms contributing to these synapses.
+    **kwargs
+        Passed on to ``brian2.Synapses``.
+
+    Returns
+    -------
+    brian2.Synapses
+    """
+    post = Target.of(target)
+    parts = _parts(mechanisms, "synapses", post)
+    for mech in _expand(mechanisms):
+        neuron_part = mech.resolved("neurons", post)
+        missing = [] if neuron_part is None else [n for n in neuron_part.local_names() if n not in target.variables]
+        if missing:
+            raise HomeonetError(f"{mech!r} also contributes to the postsynaptic group ({missing[0]!r} is missing "
+                                f"from {target.name!r}): pass it in that group's mechanisms= too")
+    eqs = _merge(model, parts, Target())
+    pre = _join(on_pre, *(c.on_pre for _, c in parts)) or None
+    post_code = _join(on_post, *(c.on_post for _, c in parts)) or None
+    syn = brian2.Synapses(source, target, eqs, on_pre=pre, on_post=post_code, **kwargs)
+    syn._homeonet_parts = parts
+    _install(syn, parts, init=False)
+    return syn
+
+
+def connect(syn, *args, **kwargs):
+    """Connect *syn* (as ``Synapses.connect``) and set its mechanisms' initial values.
+
+    Brian2 takes per-synapse values only once synapses exist, so mechanisms'
+    per-synapse initial values are applied here, after ``connect``.
+
+    Parameters
+    ----------
+    syn : brian2.Synapses
+        Synapses created by :func:`synapses`.
+    *args, **kwargs
+        Passed on to ``Synapses.connect``.
+
+    Returns
+    -------
+    brian2.Synapses
+        The same object, for chaining.
+    """
+    syn.connect(*args, **kwargs)
+    _initialise(syn, getattr(syn, "_homeonet_parts", ()))
+    return syn
+
+
+def mechanism_parameters(group) -> dict:
+    """Return ``{'mechanism.parameter': value}`` for the mechanisms of a group."""
+    out = {}
+    for m in getattr(group, "_homeonet_mechanisms", ()):
+        for k, v in m.parameters().items():
+            out[f"{type(m).__name__}.{m.name}.{k}"] = v
+    return out

@@ -1,0 +1,60 @@
+"""A slow firing-rate sensor: the activity estimate homeostatic rules compare to a target."""
+
+from __future__ import annotations
+
+from brian2 import Hz, second
+
+from .._validate import HomeonetError, check_quantity
+from ..mechanism import Contribution, Mechanism, Target
+
+__all__ = ["RateSensor"]
+
+
+class RateSensor(Mechanism):
+    r"""Low-pass estimate :math:`A_i` of each neuron's firing rate, in Hz.
+
+    For spiking neurons every spike increments the trace by :math:`1/\tau_A`,
+
+    .. math:: \tau_A \frac{dA_i}{dt} = -A_i, \qquad A_i \leftarrow A_i + 1/\tau_A \text{ at each spike},
+
+    so :math:`A_i` is the rate averaged over an exponential window of
+    :math:`\tau_A`. For rate neurons it low-passes the rate variable :math:`r_i`:
+    :math:`\tau_A \, dA_i/dt = r_i - A_i`. The sensor is the calcium-like activity
+    signal of synaptic scaling and intrinsic plasticity models (van Rossum, Bi &
+    Turrigiano 2000, J. Neurosci. 20:8812).
+
+    Parameters
+    ----------
+    tau : Quantity
+        Averaging time constant :math:`\tau_A` (> 0 s).
+    initial : Quantity
+        Initial value of the estimate (>= 0 Hz); set it to the target rate to
+        avoid a start-up transient of the rules that read it.
+    name : str
+        Prefix of the sensor's names (the estimate is ``<name>_A``).
+    """
+
+    prefix = "sensor"
+    reference = "van Rossum, Bi & Turrigiano (2000), J. Neurosci. 20:8812"
+
+    def __init__(self, tau=1 * second, initial=0 * Hz, name=None):
+        super().__init__(name)
+        self.tau = check_quantity("tau", tau, second, low=0 * second, low_open=True)
+        self.initial = check_quantity("initial", initial, Hz, low=0 * Hz)
+
+    @property
+    def variable(self) -> str:
+        """Full name of the rate estimate (in Hz)."""
+        return self.full("A")
+
+    def parameters(self):
+        return {"tau": self.tau, "initial": self.initial}
+
+    def neurons(self, target: Target) -> Contribution:
+        if target.spiking:
+            return Contribution(model="dA/dt = -A/tau : Hz", reset="A += 1/tau",
+                                params={"tau": self.tau}, init={"A": self.initial})
+        if not target.rate:
+            raise HomeonetError(f"{self!r} on rate neurons needs the group's rate variable: pass rate='r'")
+        return Contribution(model=f"dA/dt = ({target.rate} - A)/tau : Hz", params={"tau": self.tau},
+                            init={"A": self.initial})

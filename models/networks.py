@@ -1,0 +1,217 @@
+"""Network builders: a recurrent E/I network and a feed-forward layered network.
+
+Builders return a plain ``brian2.Network`` whose objects carry stable names
+(``'E'``, ``'I'``, ``'input'``, ``'EE'``, ``'spikes_E'``, ``'trace_E'``...), so
+``net['E']`` gives the excitatory group. Mechanisms are merged into groups and
+synapses through :func:`homeonet.neuron_group` / :func:`homeonet.synapses`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from brian2 import Hz, NeuronGroup, Network, SpikeMonitor, StateMonitor, mV, ms, nS
+
+from homeonet._validate import HomeonetError, check_count, check_quantity, unit_name
+from homeonet.mechanism import connect, synapses
+
+from .inputs import modulated_input, poisson_input
+from .neurons import LIF, ConductanceLIF, NeuronModel, RateNeuron
+
+__all__ = ["recurrent_ei", "feedforward", "DEFAULT_WEIGHTS"]
+
+#: Default weights of :func:`recurrent_ei` per neuron model (excitatory, inhibitory, input).
+DEFAULT_WEIGHTS = {
+    LIF: {"w_e": 0.5 * mV, "w_i": 2.5 * mV, "w_in": 1.2 * mV},
+    ConductanceLIF: {"w_e": 3 * nS, "w_i": 30 * nS, "w_in": 3 * nS},
+}
+
+
+def _monitors(group, pop, record, record_dt):
+    out = []
+    if "spike" in getattr(group, "events", {}):
+        out.append(SpikeMonitor(group, name=f"spikes_{pop}"))
+    variables = list(record.get(pop, ()))
+    if variables:
+        out.append(StateMonitor(group, variables, record=True, dt=record_dt, name=f"trace_{pop}"))
+    return out
+
+
+def _unit_str(unit):
+    return unit_name(unit)
+
+
+def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=100, rate_in=10 * Hz,
+                 p_in=0.2, w_in=None, modulation=None, mechanisms_E=(), mechanisms_I=(),
+                 synapse_mechanisms=None, record=None, record_dt=10 * ms):
+    r"""A sparsely connected recurrent network of excitatory and inhibitory spiking neurons.
+
+    Each pair of neurons is connected with probability :math:`p` (E->E, E->I,
+    I->E, I->I); an external population of :math:`N_\mathrm{in}` Poisson inputs
+    at ``rate_in`` (optionally scaled in time by ``modulation``) projects to both
+    populations with probability ``p_in``. This is the standard sparse E/I
+    network (Brunel 2000, J. Comput. Neurosci. 8:183) in a small, fast size.
+
+    Parameters
+    ----------
+    neuron : LIF or ConductanceLIF
+        Neuron model of both populations (default :class:`LIF`).
+    N_E, N_I : int
+        Population sizes (>= 1).
+    p : float
+        Recurrent connection probability, in [0, 1].
+    w_e, w_i, w_in : Quantity, optional
+        Excitatory, inhibitory and input weights (>= 0, in the model's weight
+        unit); defaults in :data:`DEFAULT_WEIGHTS`.
+    N_in : int
+        Number of Poisson inputs (>= 1).
+    rate_in : Quantity
+        Input rate (>= 0 Hz).
+    p_in : float
+        Input connection probability, in [0, 1].
+    modulation : brian2.TimedArray, optional
+        Time course scaling the input rate (see :func:`modulated_input`).
+    mechanisms_E, mechanisms_I : sequence of Mechanism
+        Mechanisms of the excitatory and inhibitory neurons.
+    synapse_mechanisms : dict, optional
+        ``{'EE': [...], 'IE': [...], ...}``: mechanisms of each projection
+        (``'IE'`` is I->E).
+    record : dict, optional
+        ``{'E': ['v', 'ip_theta'], ...}``: state variables recorded for all neurons every ``record_dt``.
+    record_dt : Quantity
+        Sampling period of recorded variables.
+
+    Returns
+    -------
+    brian2.Network
+        Objects ``E``, ``I``, ``input``, synapses ``EE``, ``EI``, ``IE``, ``II``,
+        ``inE``, ``inI``, monitors ``spikes_E``, ``spikes_I`` and ``trace_<pop>``.
+    """
+    neuron = LIF() if neuron is None else neuron
+    if not isinstance(neuron, NeuronModel) or not neuron.spiking:
+        raise HomeonetError(f"neuron must be a spiking homeonet neuron model (LIF, ConductanceLIF), got {neuron!r}")
+    N_E, N_I, N_in = check_count("N_E", N_E), check_count("N_I", N_I), check_count("N_in", N_in)
+    p = check_quantity("p", p, 1, low=0, high=1)
+    p_in = check_quantity("p_in", p_in, 1, low=0, high=1)
+    weights = dict(DEFAULT_WEIGHTS[type(neuron)])
+    for key, value in (("w_e", w_e), ("w_i", w_i), ("w_in", w_in)):
+        if value is not None:
+            weights[key] = check_quantity(key, value, neuron.weight_unit, low=0 * neuron.weight_unit)
+    record = dict(record or {})
+    syn_mech = dict(synapse_mechanisms or {})
+    unknown = set(syn_mech) - {"EE", "EI", "IE", "II", "inE", "inI"}
+    if unknown:
+        raise HomeonetError(f"synapse_mechanisms keys must be among EE, EI, IE, II, inE, inI; got {sorted(unknown)}")
+    E = neuron.group(N_E, mechanisms=mechanisms_E, name="E")
+    I = neuron.group(N_I, mechanisms=mechanisms_I, name="I")
+    if modulation is None:
+        source = poisson_input(N_in, rate_in, name="input")
+    else:
+        source = modulated_input(N_in, rate_in, modulation, name="input")
+    exc, inh = neuron.synapse_targets
+    unit = neuron.weight_unit
+    objects = [E, I, source]
+    specs = [("EE", E, E, exc, "w_e", p), ("EI", E, I, exc, "w_e", p), ("IE", I, E, inh, "w_i", p),
+             ("II", I, I, inh, "w_i", p), ("inE", source, E, exc, "w_in", p_in), ("inI", source, I, exc, "w_in", p_in)]
+    for name, pre, post, var, wkey, prob in specs:
+        S = synapses(pre, post, f"w : {_unit_str(unit)}", on_pre=f"{var}_post += w",
+                     mechanisms=syn_mech.get(name, ()), name=name)
+        connect(S, p=prob) if pre is not post else connect(S, condition="i != j", p=prob)
+        S.w = weights[wkey]
+        objects.append(S)
+    for pop, group in (("E", E), ("I", I)):
+        objects += _monitors(group, pop, record, record_dt)
+    return Network(*objects)
+
+
+def feedforward(layers=(100, 50), neuron=None, schedule=None, p=1.0, w_mean=None, w_std=None,
+                mechanisms=None, modulation=None, record=None, record_dt=1 * ms, seed=None):
+    r"""A feed-forward layered network driven by a stimulus schedule.
+
+    Input rates :math:`\lambda_j(t)` follow ``schedule`` (see
+    :meth:`homeonet.models.stimuli.StimulusSet.sequence`). For rate neurons, the
+    input layer's rates are the schedule itself and layer :math:`\ell` receives
+    :math:`I_{e,i} = \sum_j w_{ij} r_j` from layer :math:`\ell-1`; for spiking
+    neurons the input layer is a Poisson group and each presynaptic spike adds
+    :math:`w_{ij}` to :math:`I_e` (or :math:`g_e`). Weights are drawn from a
+    normal distribution (clipped at 0) with mean ``w_mean`` and s.d. ``w_std``.
+
+    Parameters
+    ----------
+    layers : sequence of int
+        Sizes of the hidden layers (each >= 1).
+    neuron : NeuronModel
+        Neuron model of all layers (default :class:`RateNeuron`).
+    schedule : homeonet.models.stimuli.Schedule
+        Input presentation schedule (required).
+    p : float
+        Connection probability between successive layers, in (0, 1].
+    w_mean, w_std : Quantity or float, optional
+        Weight distribution (model weight units); default mean ``1/(p*n_pre)`` for
+        rate neurons and ``1 mV`` / ``3 nS`` for spiking neurons, s.d. half the mean.
+    mechanisms : sequence or list of sequences of Mechanism, optional
+        Mechanisms of every hidden layer, or one sequence per layer.
+    modulation : brian2.TimedArray, optional
+        Dimensionless factor scaling all input rates over time (a perturbation).
+    record : dict, optional
+        ``{'L1': ['r'], ...}`` state variables recorded every ``record_dt``;
+        by default the rate ``r`` of every rate layer.
+    record_dt : Quantity
+        Sampling period of recorded variables.
+    seed : int, optional
+        Seed of the weight draw (numpy); spikes use ``brian2.seed``.
+
+    Returns
+    -------
+    brian2.Network
+        Objects ``input``, layers ``L1``, ``L2``..., synapses ``W1``, ``W2``... and monitors.
+    """
+    neuron = RateNeuron() if neuron is None else neuron
+    if not isinstance(neuron, NeuronModel):
+        raise HomeonetError(f"neuron must be a homeonet neuron model, got {neuron!r}")
+    if schedule is None:
+        raise HomeonetError("schedule is required: build one with StimulusSet.sequence(...)")
+    sizes = [check_count(f"layers[{k}]", n) for k, n in enumerate(layers)]
+    if not sizes:
+        raise HomeonetError("layers must list at least one layer size")
+    p = check_quantity("p", p, 1, low=0, high=1, low_open=True)
+    per_layer = mechanisms if mechanisms and isinstance(mechanisms[0], (list, tuple)) else [mechanisms or ()] * len(sizes)
+    if len(per_layer) != len(sizes):
+        raise HomeonetError(f"mechanisms must be one sequence, or one per layer ({len(sizes)}), got {len(per_layer)}")
+    rng = np.random.default_rng(seed)
+    unit = neuron.weight_unit
+    n_in = schedule.rates.values.shape[1]
+    if neuron.spiking:
+        from .inputs import stimulus_input
+        source = stimulus_input(schedule, modulation=modulation, name="input")
+        record = dict(record or {})
+    else:
+        from .inputs import _checked_modulation
+        namespace = {"stimulus": schedule.rates}
+        rate = "stimulus(t, i)"
+        if modulation is not None:
+            namespace["modulation"] = _checked_modulation(modulation)
+            rate += " * modulation(t)"
+        source = NeuronGroup(n_in, f"r = {rate} : Hz", namespace=namespace, name="input")
+        record = dict(record or {f"L{k + 1}": ["r"] for k in range(len(sizes))})
+    objects, pre = [source], source
+    for k, (n, mech) in enumerate(zip(sizes, per_layer), start=1):
+        layer = neuron.group(n, mechanisms=mech, name=f"L{k}")
+        n_pre = len(pre)
+        if w_mean is None:
+            mean = (1.0 / (p * n_pre)) if not neuron.spiking else DEFAULT_WEIGHTS[type(neuron)]["w_in"]
+        else:
+            mean = check_quantity("w_mean", w_mean, unit, low=0 * unit)
+        std = mean / 2 if w_std is None else check_quantity("w_std", w_std, unit, low=0 * unit)
+        unit_str = _unit_str(unit)
+        if neuron.spiking:
+            S = synapses(pre, layer, f"w : {unit_str}", on_pre=f"{neuron.synapse_targets[0]}_post += w", name=f"W{k}")
+        else:
+            # r_pre may be an expression of the input's functions: share the input's namespace
+            S = synapses(pre, layer, "w : 1\nI_e_post = w*r_pre : Hz (summed)", name=f"W{k}",
+                         namespace=dict(source.namespace or {}) if pre is source else None)
+        connect(S, p=p)
+        S.w = np.clip(rng.normal(float(mean / unit), float(std / unit), len(S)), 0, None) * unit
+        objects += [layer, S]
+        objects += _monitors(layer, f"L{k}", record, record_dt)
+        pre = layer
+    return Network(*objects)
