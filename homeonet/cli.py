@@ -82,7 +82,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors."""
 
     def error(self, message):
-        raise UsageError(f"{self.prog}: {message}")
+        err = UsageError(f"{self.prog}: error: {message}")
+        err.formatted = True
+        raise err
 
 
 def _build_parser():
@@ -197,7 +199,7 @@ def main(argv=None) -> int:
             return _cmd_list()
         return _cmd_run(args)
     except (UsageError, HomeonetError) as err:
-        print(f"homeonet: error: {err}", file=sys.stderr)
+        print(err if getattr(err, "formatted", False) else f"homeonet: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("homeonet: interrupted", file=sys.stderr)

@@ -237,10 +237,15 @@ def _expand(mechanisms) -> list:
         seen.add(id(m))
         out.append(m)
 
+    mechanisms = list(mechanisms)
+    for m in mechanisms:
+        if not isinstance(m, Mechanism):
+            raise HomeonetError(f"mechanisms must be homeonet Mechanism instances, got {m!r}")
     for m in mechanisms:
         visit(m)
     names = {}
-    for m in out:
+    # the mechanisms given first, then their dependencies: a clash names what the user passed
+    for m in sorted(out, key=lambda m: not any(m is g for g in mechanisms)):
         if m.name in names:
             raise HomeonetError(f"two mechanisms are named {m.name!r} ({names[m.name]!r} and {m!r}); "
                                 "pass a different name= to one of them")

@@ -21,7 +21,7 @@ __all__ = ["recurrent_ei", "feedforward", "DEFAULT_WEIGHTS"]
 
 #: Default weights of :func:`recurrent_ei` per neuron model (excitatory, inhibitory, input).
 DEFAULT_WEIGHTS = {
-    LIF: {"w_e": 0.5 * mV, "w_i": 2.5 * mV, "w_in": 1.2 * mV},
+    LIF: {"w_e": 1 * mV, "w_i": 4 * mV, "w_in": 2 * mV},
     ConductanceLIF: {"w_e": 3 * nS, "w_i": 30 * nS, "w_in": 3 * nS},
 }
 
@@ -40,7 +40,7 @@ def _unit_str(unit):
     return unit_name(unit)
 
 
-def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=100, rate_in=10 * Hz,
+def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=500, rate_in=20 * Hz,
                  p_in=0.2, w_in=None, modulation=None, mechanisms_E=(), mechanisms_I=(),
                  synapse_mechanisms=None, record=None, record_dt=10 * ms):
     r"""A sparsely connected recurrent network of excitatory and inhibitory spiking neurons.

@@ -1,0 +1,67 @@
+"""The command line: list, run (files written), and one-line errors with exit status 2."""
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from homeonet import load
+from homeonet.cli import main
+
+
+def test_list_names_every_model(capsys):
+    from homeonet.models.experiments import EXPERIMENTS
+
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert [line.split()[0] for line in out] == list(EXPERIMENTS)
+    assert "(default)" in out[0]
+
+
+def test_run_default_writes_results_figure_and_summary(tmp_path, capsys):
+    code = main(["run", "--duration", "1s", "--out", str(tmp_path), "--target", "numpy", "--quiet", "--seed", "3"])
+    assert code == 0
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["homeostasis.nc", "homeostasis.png", "homeostasis.txt"]
+    res = load(tmp_path / "homeostasis.nc")
+    assert res.dataset.attrs["seed"] == 3 and res.dataset.attrs["model"] == "homeostasis"
+    assert float(res.duration) == pytest.approx(1.0)
+    summary = (tmp_path / "homeostasis.txt").read_text()
+    assert "rate before the perturbation" in summary and "target 5 Hz" in summary
+    assert (tmp_path / "homeostasis.png").read_bytes()[:4] == b"\x89PNG"
+    assert summary in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["run", "--duration", "10mV"], "--duration"),
+    (["run", "--duration", "-1s"], "--duration"),
+    (["run", "--duration", "nan"], "--duration"),
+    (["run", "--duration", "0"], "--duration"),
+    (["run", "--seed", "-2"], "--seed"),
+    (["run", "--seed", "one"], "--seed"),
+    (["run", "nosuchmodel"], "MODEL must be one of"),
+    (["run", "--device", "gpu"], "--device"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, needle, capsys, tmp_path):
+    code = main(args + (["--out", str(tmp_path)] if args[0] == "run" else []))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_unwritable_output_folder(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    code = main(["run", "--out", str(blocker / "sub"), "--duration", "1s"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--out must be a writable folder" in err and err.count("\n") == 1
+
+
+def test_console_script_exits_2_without_traceback():
+    exe = shutil.which("homeonet")
+    cmd = [exe] if exe else [sys.executable, "-m", "homeonet"]
+    proc = subprocess.run(cmd + ["run", "--duration=-5s"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("homeonet: error: --duration") and "Traceback" not in proc.stderr

@@ -1,0 +1,202 @@
+"""The mechanism protocol: merging, prefixes, clashes, hooks, user groups, devices."""
+
+import numpy as np
+import pytest
+from brian2 import Hz, Network, NeuronGroup, SpikeMonitor, StateMonitor, mV, ms, second
+
+import homeonet as hn
+from homeonet import Contribution, HomeonetError, IntrinsicPlasticity, Mechanism, Operation, RateSensor
+
+# A user's own model: a leaky integrator with a constant drive above threshold.
+USER_EQS = "dv/dt = (drive - v)/(10*ms) : volt\ndrive : volt"
+
+
+def user_group(mechanisms, N=5, **kw):
+    G = hn.neuron_group(N, USER_EQS, threshold="v > 10*mV + theta", reset="v = 0*mV",
+                        mechanisms=mechanisms, method="exact", **kw)
+    G.drive = np.linspace(12, 20, N) * mV
+    return G
+
+
+class Counter(Mechanism):
+    """Minimal test mechanism: counts spikes and contributes a gain term."""
+
+    prefix = "count"
+
+    def neurons(self, target):
+        return Contribution(model="n : 1\ng = 1 + 0*n : 1", reset="n += 1", hooks={"gain": ("g", "product")},
+                            params={"scale": 2 * mV})
+
+
+def test_names_are_prefixed_and_parameters_are_shared_constants():
+    G = user_group([IntrinsicPlasticity(target=20 * Hz)])
+    for name in ("ip_theta", "ip_eta", "ip_target", "ip_sensor_A", "ip_sensor_tau", "theta"):
+        assert name in G.variables, name
+    assert G.variables["ip_eta"].scalar and G.variables["ip_eta"].constant
+    assert float(G.ip_target[:] / Hz) == 20.0
+
+
+def test_hook_without_contribution_is_neutral_and_declared_hooks_are_defined():
+    G = hn.neuron_group(3, "dv/dt = -v/(10*ms) : volt", threshold="v > 1*mV + theta", reset="v = 0*mV",
+                        hooks={"theta": (mV, "sum"), "gain": (1, "product")}, method="exact")
+    assert np.all(G.theta[:] == 0 * mV)
+    assert np.all(G.gain[:] == 1)
+
+
+def test_two_terms_of_a_hook_are_summed():
+    a = IntrinsicPlasticity(target=5 * Hz, name="ip_a")
+    b = IntrinsicPlasticity(target=5 * Hz, name="ip_b")
+    G = user_group([a, b])
+    G.ip_a_theta = 1 * mV
+    G.ip_b_theta = 2 * mV
+    assert np.allclose(G.theta[:] / mV, 3.0)
+
+
+def test_product_hook_and_reset_code_are_merged():
+    G = user_group([Counter()], N=2, hooks={"theta": (mV, "sum")})
+    mon = SpikeMonitor(G)
+    net = Network(G, mon)
+    net.run(50 * ms)
+    assert np.all(G.gain[:] == 1)
+    assert np.array_equal(G.count_n[:], np.bincount(mon.i[:], minlength=2))
+    assert G.count_n[0] > 0
+
+
+def test_same_name_twice_is_a_clear_error():
+    with pytest.raises(HomeonetError, match="two mechanisms are named 'ip'"):
+        user_group([IntrinsicPlasticity(), IntrinsicPlasticity()])
+
+
+def test_clash_with_user_variable_names_both_owners():
+    with pytest.raises(HomeonetError, match=r"'ip_theta' is defined by both the group's own equations"):
+        hn.neuron_group(2, "dv/dt = -v/(10*ms) : volt\nip_theta : volt", threshold="v > 1*mV",
+                        mechanisms=[IntrinsicPlasticity()])
+
+
+def test_user_defined_hook_driven_by_a_mechanism_is_an_error():
+    with pytest.raises(HomeonetError, match="hook 'theta' is defined by the group's own equations"):
+        hn.neuron_group(2, "dv/dt = -v/(10*ms) : volt\ntheta : volt", threshold="v > 1*mV + theta",
+                        mechanisms=[IntrinsicPlasticity()])
+
+
+def test_hook_units_must_match_the_model():
+    with pytest.raises(HomeonetError, match="drives hook 'theta' in hertz, but the hook is in volt"):
+        hn.neuron_group(2, "dv/dt = -v/(10*ms) : volt", threshold="v > 1*mV + theta",
+                        hooks={"theta": (mV, "sum")}, mechanisms=[IntrinsicPlasticity(eta=0.1)])
+
+
+def test_shared_sensor_is_contributed_once():
+    sensor = RateSensor(tau=200 * ms, name="rate")
+    a = IntrinsicPlasticity(target=5 * Hz, sensor=sensor, name="ip_a")
+    b = IntrinsicPlasticity(target=5 * Hz, sensor=sensor, name="ip_b")
+    G = user_group([a, b])
+    assert "rate_A" in G.variables and "ip_a_sensor_A" not in G.variables
+
+
+def test_spiking_mechanism_on_rate_group_needs_rate_variable():
+    with pytest.raises(HomeonetError, match="pass rate="):
+        hn.neuron_group(2, "dr/dt = -r/(10*ms) : Hz", mechanisms=[IntrinsicPlasticity(eta=0.1)])
+
+
+def test_regular_operation_runs_with_its_period():
+    class Tick(Mechanism):
+        prefix = "tick"
+
+        def neurons(self, target):
+            return Contribution(model="k : 1", operations=(Operation("k += 1", dt=10 * ms, when="end"),))
+
+    G = user_group([Tick()], N=1, hooks={"theta": (mV, "sum")})
+    net = Network(G)
+    net.run(100 * ms)
+    assert G.tick_k[0] == 10  # one update per 10 ms period: 100 ms -> exactly 10
+    assert f"{G.name}_tick_op" in [o.name for o in G.contained_objects]
+
+
+def test_intrinsic_plasticity_on_a_user_group_reaches_the_target():
+    # Each neuron has a different drive, hence a different initial rate (35-110 Hz);
+    # IP must bring every one to 20 Hz.
+    ip = IntrinsicPlasticity(target=20 * Hz, eta=0.05 * mV / Hz, period=20 * ms,
+                             sensor=RateSensor(tau=200 * ms, initial=20 * Hz))
+    G = user_group([ip])
+    mon = SpikeMonitor(G)
+    net = Network(G, mon)
+    net.run(8 * second)
+    last = mon.t > 6 * second
+    rates = np.bincount(mon.i[last], minlength=len(G)) / 2.0
+    # 10 % band: the rule's stationary jitter is eta*|A - target| ~ 0.05 mV per update on a
+    # ~5 mV-wide operating range, i.e. a few percent of the rate; 10 % is the issue's criterion.
+    assert np.all(np.abs(rates - 20) < 2.0), rates
+
+
+def test_rate_neurons_use_the_rate_variable():
+    ip = IntrinsicPlasticity(target=10 * Hz, eta=0.05, period=5 * ms, sensor=RateSensor(tau=50 * ms, initial=10 * Hz))
+    G = hn.neuron_group(4, "dr/dt = (clip(I - theta, 0*Hz, 100*Hz) - r)/(10*ms) : Hz\nI : Hz", rate="r",
+                        mechanisms=[ip], method="euler")
+    G.I = [20, 30, 40, 50] * Hz
+    net = Network(G)
+    net.run(3 * second)
+    # threshold-linear unit: the fixed point is exact once theta = I - target
+    assert np.allclose(G.r[:] / Hz, 10, rtol=0.02)
+    assert np.allclose(G.ip_theta[:] / Hz, [10, 20, 30, 40], rtol=0.03)
+
+
+def test_synapse_mechanism_requires_its_neuron_part_on_the_target():
+    class Scale(Mechanism):
+        prefix = "sc"
+
+        def neurons(self, target):
+            return Contribution(model="f : 1", init={"f": 1})
+
+        def synapses(self, target):
+            return Contribution(model="w_eff = w * f_post : volt")
+
+    mech = Scale()
+    pre = NeuronGroup(2, "v : volt", threshold="False")
+    plain = NeuronGroup(2, "dv/dt = -v/(10*ms) : volt")
+    with pytest.raises(HomeonetError, match="pass it in that group's mechanisms= too"):
+        hn.synapses(pre, plain, "w : volt", on_pre="v_post += w", mechanisms=[mech])
+    post = hn.neuron_group(2, "dv/dt = -v/(10*ms) : volt", mechanisms=[mech])
+    S = hn.synapses(pre, post, "w : volt", on_pre="v_post += w", mechanisms=[mech])
+    hn.connect(S, j="i")
+    S.w = 1 * mV
+    post.sc_f = [1, 3]
+    assert np.allclose(S.sc_w_eff[:] / mV, [1, 3])
+
+
+def test_not_a_mechanism_is_rejected():
+    with pytest.raises(HomeonetError, match="mechanisms must be homeonet Mechanism instances"):
+        user_group(["ip"])
+
+
+@pytest.mark.parametrize("bad", [dict(target=-5 * Hz), dict(target=5 * mV), dict(period=0 * ms),
+                                 dict(eta=float("nan") * mV / Hz), dict(name="2ip")])
+def test_bad_mechanism_parameters(bad):
+    with pytest.raises(HomeonetError) as err:
+        IntrinsicPlasticity(**bad)
+    assert "\n" not in str(err.value)
+    assert list(bad)[0] in str(err.value)
+
+
+def _deterministic_theta(device):
+    """Run a noise-free user group with IP; return theta after 1 s."""
+    import brian2
+
+    brian2.start_scope()
+    with hn.simulate.__globals__["use_device"](device):
+        ip = IntrinsicPlasticity(target=20 * Hz, eta=0.05 * mV / Hz, period=20 * ms,
+                                 sensor=RateSensor(tau=200 * ms, initial=20 * Hz))
+        G = user_group([ip])
+        M = StateMonitor(G, "ip_theta", record=True, dt=100 * ms)
+        net = Network(G, M)
+        net.run(1 * second)
+        return np.asarray(M.ip_theta / mV)
+
+
+@pytest.mark.standalone
+def test_mechanism_on_user_group_runs_in_cpp_standalone_like_runtime():
+    runtime = _deterministic_theta("runtime")
+    standalone = _deterministic_theta("cpp_standalone")
+    assert runtime.shape == standalone.shape and np.any(runtime != 0)
+    # same equations, same deterministic input: devices differ only by floating-point
+    # evaluation order, far below 1e-6 mV
+    assert np.allclose(runtime, standalone, atol=1e-6)

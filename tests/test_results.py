@@ -1,0 +1,75 @@
+"""Results: collection from monitors, NetCDF round trip, atomic save, Neo export."""
+
+import os
+
+import numpy as np
+import pytest
+import xarray as xr
+from brian2 import Hz, ms, second
+
+import homeonet as hn
+from homeonet.models import recurrent_ei
+
+
+@pytest.fixture
+def results():
+    ip = hn.IntrinsicPlasticity(target=5 * Hz)
+    net = recurrent_ei(N_E=40, N_I=10, mechanisms_E=[ip], record={"E": ["v", "ip_theta"]},
+                       record_dt=5 * ms)
+    return hn.simulate(net, 300 * ms, progress=False, params={"target": 5 * Hz, "N_E": 40}, seed=7)
+
+
+def test_results_hold_spikes_rates_traces_and_parameters(results):
+    ds = results.dataset
+    i, t = results.spikes("E")
+    assert len(i) == len(t) > 0 and np.all(t <= 300 * ms)
+    assert ds["E_v"].dims == ("t_E", "neuron_E") and ds["E_v"].attrs["units"] == "volt"
+    assert ds.attrs["param.target"] == "5. Hz" and ds.attrs["param.N_E"] == 40 and ds.attrs["seed"] == 7
+    # the binned population rate integrates to the spike count
+    assert np.isclose(ds["rate_E"].sum() * 0.01 * 40, len(i))
+    assert np.allclose(results.rates("E") / Hz, np.bincount(i, minlength=40) / 0.3)
+
+
+def test_save_and_load_are_identical(results, tmp_path):
+    path = results.save(tmp_path / "run.nc")
+    loaded = hn.load(path)
+    xr.testing.assert_identical(loaded.dataset, results.dataset)
+    assert loaded.dataset["spike_index_E"].dtype == np.int32
+    assert [p.name for p in tmp_path.iterdir()] == ["run.nc"]  # no temporary file left behind
+
+
+def test_failed_save_keeps_the_previous_file(results, tmp_path, monkeypatch):
+    path = results.save(tmp_path / "run.nc")
+    before = path.read_bytes()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", boom)
+    with pytest.raises(RuntimeError):
+        results.save(path)
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["run.nc"]
+
+
+def test_save_to_missing_folder_is_a_clear_error(results, tmp_path):
+    with pytest.raises(hn.HomeonetError, match="does not exist"):
+        results.save(tmp_path / "missing" / "run.nc")
+
+
+def test_export_to_neo(results):
+    neo = pytest.importorskip("neo")
+    block = results.to_neo()
+    trains = block.segments[0].spiketrains
+    assert len(trains) == 50
+    i, t = results.spikes("E")
+    k = int(np.bincount(i).argmax())
+    train = [s for s in trains if s.annotations["population"] == "E" and s.annotations["neuron"] == k][0]
+    assert np.allclose(np.sort(np.asarray(t[i == k] / second)), train.rescale("s").magnitude)
+    assert float(train.t_stop.rescale("s")) == pytest.approx(0.3)
+    assert isinstance(train, neo.SpikeTrain)
+
+
+def test_unknown_population_is_a_clear_error(results):
+    with pytest.raises(hn.HomeonetError, match="population must be one of E, I"):
+        results.spikes("X")
