@@ -1,0 +1,100 @@
+"""Benchmark: a plain Brian2 E/I network against the same network built through homeonet.
+
+Times ``Network.run`` (after a warm-up run that compiles everything) for
+
+1. the network written directly in Brian2 (no homeonet),
+2. the same network from ``homeonet.models.recurrent_ei`` without mechanisms,
+3. the same with intrinsic plasticity on the excitatory neurons,
+
+in one process on the same machine, and prints wall times and ratios to (1).
+
+Usage: ``python benchmarks/bench_core.py [--duration 5] [--target cython] [--repeats 3]``
+"""
+
+import argparse
+import time
+
+import brian2 as b2
+from brian2 import Hz, Network, PoissonGroup, SpikeMonitor, Synapses, mV, ms, second
+
+import homeonet as hn
+from homeonet.models import LIF, recurrent_ei
+from homeonet.models.networks import DEFAULT_WEIGHTS
+
+N_E, N_I, N_IN, RATE_IN, P, P_IN = 400, 100, 500, 20 * Hz, 0.1, 0.2
+
+
+def plain():
+    """The E/I network in plain Brian2 (same equations, sizes, weights as recurrent_ei(LIF()))."""
+    p = LIF.DEFAULTS
+    w = DEFAULT_WEIGHTS[LIF]
+    eqs = """dv/dt = (v_rest - v + (I_e - I_i) + I_ext)/tau_m : volt (unless refractory)
+             dI_e/dt = -I_e/tau_e : volt
+             dI_i/dt = -I_i/tau_i : volt
+             I_ext : volt"""
+    groups = {}
+    for name, n in (("E", N_E), ("I", N_I)):
+        g = b2.NeuronGroup(n, eqs, threshold="v > v_th", reset="v = v_reset", refractory="t_ref",
+                           method="exponential_euler", namespace=dict(p), name=name)
+        g.v = p["v_rest"]
+        groups[name] = g
+    src = PoissonGroup(N_IN, RATE_IN, name="input")
+    objs = [groups["E"], groups["I"], src]
+    for name, pre, post, var, wk, prob in (("EE", "E", "E", "I_e", "w_e", P), ("EI", "E", "I", "I_e", "w_e", P),
+                                           ("IE", "I", "E", "I_i", "w_i", P), ("II", "I", "I", "I_i", "w_i", P)):
+        s = Synapses(groups[pre], groups[post], "w : volt", on_pre=f"{var}_post += w", name=name)
+        s.connect(condition="i != j", p=prob) if pre == post else s.connect(p=prob)
+        s.w = w[wk]
+        objs.append(s)
+    for name, post in (("inE", "E"), ("inI", "I")):
+        s = Synapses(src, groups[post], "w : volt", on_pre="I_e_post += w", name=name)
+        s.connect(p=P_IN)
+        s.w = w["w_in"]
+        objs.append(s)
+    objs += [SpikeMonitor(groups["E"], name="spikes_E"), SpikeMonitor(groups["I"], name="spikes_I")]
+    return Network(*objs)
+
+
+def built(mechanisms=()):
+    return recurrent_ei(LIF(), N_E=N_E, N_I=N_I, p=P, N_in=N_IN, rate_in=RATE_IN, p_in=P_IN,
+                        mechanisms_E=list(mechanisms))
+
+
+def timed(make, duration):
+    b2.start_scope()
+    b2.seed(1)
+    net = make()
+    net.run(1 * ms)  # compile and initialise outside the timing
+    t0 = time.perf_counter()
+    net.run(duration)
+    return time.perf_counter() - t0, net["spikes_E"].num_spikes
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="simulated seconds per run")
+    parser.add_argument("--target", default="cython", choices=("numpy", "cython"))
+    parser.add_argument("--repeats", type=int, default=3, help="runs per variant; the best is kept")
+    args = parser.parse_args()
+    b2.prefs.codegen.target = args.target
+    duration = args.duration * second
+    # eta = 0: the mechanism runs (sensor, periodic update) but leaves the activity unchanged, so the
+    # ratio is the cost of the mechanism itself; with eta > 0 the rates (hence spike work) change too.
+    rows = [("plain Brian2", plain),
+            ("homeonet, no mechanism", built),
+            ("homeonet + IP (eta=0, same activity)", lambda: built([hn.IntrinsicPlasticity(eta=0 * mV / Hz)])),
+            ("homeonet + IP (target 5 Hz)", lambda: built([hn.IntrinsicPlasticity(target=5 * Hz)]))]
+    print(f"E/I LIF network {N_E}+{N_I}, {N_IN} Poisson inputs, {args.duration:g} s simulated, "
+          f"target {args.target}, best of {args.repeats} (variants interleaved)")
+    best = {label: (float("inf"), 0) for label, _ in rows}
+    for _ in range(args.repeats):
+        for label, make in rows:
+            wall, spikes = timed(make, duration)
+            best[label] = min(best[label], (wall, spikes))
+    base = best[rows[0][0]][0]
+    for label, (wall, spikes) in best.items():
+        print(f"{label:<38} {wall:7.2f} s   ratio {wall / base:5.2f}   E spikes {spikes}")
+
+
+if __name__ == "__main__":
+    main()
