@@ -1,8 +1,32 @@
 """Homeostasis and coding-capacity measures (shipped as ``homeonet.analysis``).
 
-Topic modules: :mod:`~homeonet.analysis.rates` (firing rates and population rates).
+Topic modules:
+
+- :mod:`~homeonet.analysis.rates`: firing rates, population rates, relative error to a target, fraction within a
+  band, recovery time, CV of ISI, Fano factor, synchrony, rate-distribution summaries;
+- :mod:`~homeonet.analysis.balance`: E/I current correlation and net-to-total ratio;
+- :mod:`~homeonet.analysis.scaling`: multiplicative-scaling tests (rank-order fit, KS test, divergence index);
+- :mod:`~homeonet.analysis.coding`: usage entropy, Gini, sparseness, dimensionality, decoding, mutual
+  information, discriminability, and :func:`~homeonet.analysis.coding.response_matrix`.
 """
 
-from .rates import firing_rates, population_rate
+from .balance import ei_correlation, net_to_total_ratio
+from .coding import (decoding_accuracy, decoding_information, discriminability, gini, lifetime_sparseness,
+                     mutual_information, participation_ratio, population_sparseness, response_matrix, usage,
+                     usage_entropy)
+from .rates import (count_correlation, cv_isi, fano_factor, firing_rates, fraction_within, population_rate,
+                    rate_summary, recovery_time, relative_error, smooth_rate, smoothed_population_rate, synchrony)
+from .scaling import divergence_index, matched_quantiles, rank_order_fit, scaling_test
 
-__all__ = ["firing_rates", "population_rate"]
+__all__ = [
+    # rates
+    "firing_rates", "population_rate", "smooth_rate", "smoothed_population_rate", "relative_error",
+    "fraction_within", "recovery_time", "cv_isi", "fano_factor", "synchrony", "count_correlation", "rate_summary",
+    # balance
+    "ei_correlation", "net_to_total_ratio",
+    # scaling
+    "rank_order_fit", "scaling_test", "divergence_index", "matched_quantiles",
+    # coding
+    "response_matrix", "usage", "usage_entropy", "gini", "population_sparseness", "lifetime_sparseness",
+    "participation_ratio", "decoding_accuracy", "decoding_information", "mutual_information", "discriminability",
+]

@@ -113,6 +113,13 @@ def _build_parser():
                      help="code-generation target of the runtime device (default auto: cython when a "
                           "compiler works, else numpy)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    figs = sub.add_parser("figures", help="draw the standard figures of a saved run (PNG and PDF)",
+                          description="Draw the standard panels of a results file written by 'homeonet run' "
+                                      "(raster, rate trajectory, rate distribution, weights, E/I currents, "
+                                      "as available) as PNG and PDF.")
+    figs.add_argument("results", metavar="RESULTS.nc", help="a results file from 'homeonet run'")
+    figs.add_argument("--out", default=None, metavar="DIR", help="output folder (default: next to RESULTS.nc)")
+    figs.add_argument("--population", default=None, help="population shown (default: the regulated one)")
     return parser
 
 
@@ -155,7 +162,9 @@ def _cmd_run(args):
     summary = summarise(results, exp)
     theta = "ip_theta" if f"{exp.population}_ip_theta" in results.dataset else None
     results.dataset.attrs.update({"rate_before": summary["before"], "rate_after": summary["after"],
-                                  "rate_end": summary["end"], "target": summary["target"]})
+                                  "rate_end": summary["end"], "target": summary["target"],
+                                  "population": exp.population, "onset": summary["onset"],
+                                  "perturbation": exp.perturbation})
     nc = results.save(out / f"{exp.name}.nc")
     fig = _figure(results, exp, summary, theta)
     png = out / f"{exp.name}.png"
@@ -164,6 +173,20 @@ def _cmd_run(args):
     text = summary["text"] + f"\nfiles: {nc.name}, {png.name}, {txt.name}\n"
     atomic_write(txt, lambda path: Path(path).write_text(text))
     print(text, end="")
+    return 0
+
+
+def _cmd_figures(args):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from homeonet.figures import figures_for_results
+    from homeonet.results import load
+
+    results = load(args.results)
+    out = _out_dir(args.out if args.out is not None else str(Path(args.results).parent))
+    for path in figures_for_results(results, out, population=args.population):
+        print(path)
     return 0
 
 
@@ -197,6 +220,8 @@ def main(argv=None) -> int:
         args = _build_parser().parse_args(argv)
         if args.command == "list":
             return _cmd_list()
+        if args.command == "figures":
+            return _cmd_figures(args)
         return _cmd_run(args)
     except (UsageError, HomeonetError) as err:
         print(err if getattr(err, "formatted", False) else f"homeonet: error: {err}", file=sys.stderr)

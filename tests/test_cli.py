@@ -65,3 +65,18 @@ def test_console_script_exits_2_without_traceback():
     proc = subprocess.run(cmd + ["run", "--duration=-5s"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("homeonet: error: --duration") and "Traceback" not in proc.stderr
+
+
+def test_figures_command_draws_a_saved_run(tmp_path, capsys):
+    assert main(["run", "--duration", "1s", "--out", str(tmp_path), "--target", "numpy", "--quiet"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "figs"
+    assert main(["figures", str(tmp_path / "homeostasis.nc"), "--out", str(out)]) == 0
+    written = capsys.readouterr().out.split()
+    assert written and all(p.endswith((".png", ".pdf")) for p in written)
+    assert {p.suffix for p in out.iterdir()} == {".png", ".pdf"}
+
+
+def test_figures_command_missing_file_is_exit_2(tmp_path, capsys):
+    assert main(["figures", str(tmp_path / "nope.nc")]) == 2
+    assert "no results file" in capsys.readouterr().err
