@@ -11,8 +11,8 @@ neuron_group, synapses, connect
     merge homeostatic mechanisms into your own equations.
 Mechanism, Contribution, Operation
     The mechanism protocol (:mod:`homeonet.mechanism`).
-IntrinsicPlasticity, RateSensor
-    Mechanisms (:mod:`homeonet.mechanisms`).
+IntrinsicPlasticity, SynapticScaling, WeightNormalization, InhibitorySTDP, ...
+    Mechanisms (:mod:`homeonet.mechanisms`), also importable from here.
 simulate, Results, load
     Run a network with a progress bar and collect its monitors in an
     ``xarray``-backed, NetCDF-saveable results object.
@@ -22,11 +22,14 @@ __version__ = "0.1.0"
 
 from ._validate import HomeonetError
 from .mechanism import Contribution, Mechanism, Operation, Target, connect, neuron_group, synapses
-from .mechanisms import IntrinsicPlasticity, RateSensor
+from . import mechanisms
+from .mechanisms import *  # noqa: F401,F403 - every mechanism class at the top level
+from .protocols import ActivityBlockade, Disinhibition, InputStep, Lesion, ScheduledScale, SynapseLesion
 from .results import Results, load
 from .simulate import simulate
 
 __all__ = [
     "HomeonetError", "Mechanism", "Contribution", "Operation", "Target", "neuron_group", "synapses", "connect",
-    "IntrinsicPlasticity", "RateSensor", "Results", "load", "simulate", "__version__",
-]
+    "Results", "load", "simulate", "__version__", "ActivityBlockade", "Disinhibition", "InputStep", "Lesion",
+    "ScheduledScale", "SynapseLesion",
+] + list(mechanisms.__all__)

@@ -38,7 +38,9 @@ def unit_name(dimensions) -> str:
     dim = get_dimensions(dimensions)
     if dim is DIMENSIONLESS:
         return "1"
-    return repr(get_unit(dim))
+    name = repr(get_unit(dim))
+    # a plain named unit ('volt', 'hertz') parses in equations; a power such as 'volt2' does not
+    return name if name.isidentifier() and not any(c.isdigit() for c in name) else dim._str_representation(python_code=True)
 
 
 def check_quantity(name: str, value, unit, *, low=None, high=None, low_open=False,

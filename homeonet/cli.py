@@ -120,7 +120,25 @@ def _build_parser():
     figs.add_argument("results", metavar="RESULTS.nc", help="a results file from 'homeonet run'")
     figs.add_argument("--out", default=None, metavar="DIR", help="output folder (default: next to RESULTS.nc)")
     figs.add_argument("--population", default=None, help="population shown (default: the regulated one)")
+    # 'compare' (homeonet.ann) needs torch: its full parser is built only when it is the command
+    sub.add_parser("compare", add_help=False, prefix_chars="\0",
+                   help="train ANNs with each normalization over seeds; tabulate accuracy and unit usage "
+                        "(needs the 'ann' extra; 'homeonet compare --help' for options)"
+                   ).add_argument("rest", nargs=argparse.REMAINDER)
     return parser
+
+
+def _cmd_compare(argv):
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        raise UsageError("homeonet compare needs PyTorch: pip install 'homeonet[ann]'")
+    from homeonet.ann import cli as ann_cli
+
+    parser = _Parser(prog="homeonet")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    ann_cli.register(sub)
+    return ann_cli.run(parser.parse_args(argv))
 
 
 def _cmd_list():
@@ -217,7 +235,10 @@ def main(argv=None) -> int:
     from homeonet._validate import HomeonetError
 
     try:
+        argv = sys.argv[1:] if argv is None else list(argv)
         args = _build_parser().parse_args(argv)
+        if args.command == "compare":
+            return _cmd_compare(argv)
         if args.command == "list":
             return _cmd_list()
         if args.command == "figures":

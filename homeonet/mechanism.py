@@ -27,6 +27,7 @@ adding the group to a ``Network`` adds its operations too).
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 
 import brian2
@@ -302,11 +303,12 @@ def _join(*codes) -> str:
     return "\n".join(c for c in codes if c and c.strip())
 
 
-def _install(group, parts, init=True):
-    """Set parameters (and initial values), and add regular operations to *group*."""
+def _install(group, parts, params=True, init=True):
+    """Set parameters and initial values, and add regular operations to *group*."""
     for mech, c in parts:
-        for k, v in c.params.items():
-            setattr(group, k, v)
+        if params:
+            for k, v in c.params.items():
+                setattr(group, k, v)
         if init:
             _initialise(group, [(mech, c)])
         for op in c.operations:
@@ -388,23 +390,28 @@ def neuron_group(N, model, *, mechanisms=(), threshold=None, reset=None, rate=No
     return group
 
 
-def synapses(source, target, model="", *, on_pre=None, on_post=None, mechanisms=(), **kwargs):
+def synapses(source, target, model="", *, on_pre=None, on_post=None, mechanisms=(), hooks=None, **kwargs):
     """Create ``brian2.Synapses`` with homeostatic mechanisms merged in.
 
     Takes the arguments of ``brian2.Synapses`` plus ``mechanisms``. A mechanism
-    that also needs state in the postsynaptic group (a rate sensor, say) must be
-    given to that group too (:func:`neuron_group`); a missing part is reported.
+    that also keeps state in the pre- or postsynaptic group (a rate sensor, a
+    scaling factor) must be given to that group too (:func:`neuron_group`); a
+    missing part is reported. Per-synapse initial values of mechanisms are set
+    by :func:`connect`.
 
     Parameters
     ----------
     source, target : brian2 groups
         Pre- and postsynaptic groups.
     model : str or Equations
-        The user's synapse equations.
+        The user's synapse equations. They may use synapse hooks such as
+        ``scale`` (e.g. ``on_pre='v_post += w*scale'``) that mechanisms define.
     on_pre, on_post : str, optional
         Event code; mechanisms' code is appended.
     mechanisms : sequence of Mechanism
         Mechanisms contributing to these synapses.
+    hooks : dict, optional
+        Synapse hooks declared by the model, ``name -> (unit, 'sum'|'product')``.
     **kwargs
         Passed on to ``brian2.Synapses``.
 
@@ -414,26 +421,47 @@ def synapses(source, target, model="", *, on_pre=None, on_post=None, mechanisms=
     """
     post = Target.of(target)
     parts = _parts(mechanisms, "synapses", post)
-    for mech in _expand(mechanisms):
+    for mech, c in parts:
         neuron_part = mech.resolved("neurons", post)
-        missing = [] if neuron_part is None else [n for n in neuron_part.local_names() if n not in target.variables]
-        if missing:
-            raise HomeonetError(f"{mech!r} also contributes to the postsynaptic group ({missing[0]!r} is missing "
-                                f"from {target.name!r}): pass it in that group's mechanisms= too")
-    eqs = _merge(model, parts, Target())
+        if neuron_part is None:
+            continue
+        code = " ".join([c.model, c.on_pre, c.on_post, *(op.code for op in c.operations)])
+        for name in neuron_part.local_names():
+            for side, group in (("pre", source), ("post", target)):
+                if re.search(rf"\b{name}_{side}\b", code) and name not in group.variables:
+                    raise HomeonetError(f"{mech!r} also contributes to the {side}synaptic group ({name!r} is "
+                                        f"missing from {group.name!r}): pass it in that group's mechanisms= too")
+    eqs = _merge(model, parts, Target(hooks=dict(hooks or {})))
     pre = _join(on_pre, *(c.on_pre for _, c in parts)) or None
     post_code = _join(on_post, *(c.on_post for _, c in parts)) or None
-    syn = brian2.Synapses(source, target, eqs, on_pre=pre, on_post=post_code, **kwargs)
+    kwargs.setdefault("name", "synapses*")
+    syn = _Synapses(source, target, eqs, on_pre=pre, on_post=post_code, **kwargs)
     syn._homeonet_parts = parts
-    _install(syn, parts, init=False)
+    _install(syn, parts, params=False, init=False)
     return syn
 
 
-def connect(syn, *args, **kwargs):
-    """Connect *syn* (as ``Synapses.connect``) and set its mechanisms' initial values.
+class _Synapses(brian2.Synapses):
+    """``brian2.Synapses`` that sets its mechanisms' parameters and initial values after ``connect``.
 
-    Brian2 takes per-synapse values only once synapses exist, so mechanisms'
-    per-synapse initial values are applied here, after ``connect``.
+    Brian2 accepts values for synaptic variables (even shared ones) only once
+    synapses exist. Each ``connect`` call (re)applies the mechanisms' values to
+    all synapses.
+    """
+
+    def connect(self, *args, **kwargs):
+        super().connect(*args, **kwargs)
+        for _, c in getattr(self, "_homeonet_parts", ()):
+            for k, v in c.params.items():
+                setattr(self, k, v)
+        _initialise(self, getattr(self, "_homeonet_parts", ()))
+
+
+def connect(syn, *args, **kwargs):
+    """Connect *syn* (as ``Synapses.connect``) and return it, for chaining.
+
+    Synapses made by :func:`synapses` set their mechanisms' parameters and
+    per-synapse initial values in ``connect`` itself; this helper only chains.
 
     Parameters
     ----------
@@ -445,10 +473,9 @@ def connect(syn, *args, **kwargs):
     Returns
     -------
     brian2.Synapses
-        The same object, for chaining.
+        The same object.
     """
     syn.connect(*args, **kwargs)
-    _initialise(syn, getattr(syn, "_homeonet_parts", ()))
     return syn
 
 

@@ -11,8 +11,10 @@ variable's ``units`` attribute):
     Recorded traces, dimensions ``(t_<pop>, neuron_<pop>)``; for synapses
     (weight snapshots) ``(t_<syn>, synapse_<syn>)`` with ``<syn>_i``/``<syn>_j``.
 attributes
-    ``duration``, ``seed``, ``homeonet_version`` and every parameter as
-    ``param.<name>`` (its printed value with units).
+    ``duration``, ``seed``, ``homeonet_version``, every parameter as
+    ``param.<name>`` (its printed value with units), and every mechanism or
+    protocol of every group as ``mechanism.<group>.<name>`` (its class) with its
+    parameters ``mechanism.<group>.<name>.<parameter>``.
 """
 
 from __future__ import annotations
@@ -119,6 +121,11 @@ class Results:
         ds.attrs.update({"duration": T, "homeonet_version": __version__})
         for k, v in (params or {}).items():
             ds.attrs[f"param.{k}"] = _plain(v)
+        for obj in sorted(net.objects, key=lambda o: o.name):
+            for mech in getattr(obj, "_homeonet_mechanisms", ()):
+                ds.attrs[f"mechanism.{obj.name}.{mech.name}"] = type(mech).__name__
+                for k, v in mech.parameters().items():
+                    ds.attrs[f"mechanism.{obj.name}.{mech.name}.{k}"] = _plain(v)
         for k, v in attrs.items():
             ds.attrs[k] = _plain(v)
         return cls(ds)

@@ -17,7 +17,11 @@ from homeonet.mechanism import connect, synapses
 from .inputs import modulated_input, poisson_input
 from .neurons import LIF, ConductanceLIF, NeuronModel, RateNeuron
 
-__all__ = ["recurrent_ei", "feedforward", "DEFAULT_WEIGHTS"]
+__all__ = ["recurrent_ei", "feedforward", "DEFAULT_WEIGHTS", "SYNAPSE_HOOKS"]
+
+#: Hooks of the builders' synapses: the efficacy of a spike (or rate) is ``w * scale``,
+#: ``scale`` being the product of mechanism terms (synaptic scaling, disinhibition...), 1 without any.
+SYNAPSE_HOOKS = {"scale": (1, "product")}
 
 #: Default weights of :func:`recurrent_ei` per neuron model (excitatory, inhibitory, input).
 DEFAULT_WEIGHTS = {
@@ -36,12 +40,22 @@ def _monitors(group, pop, record, record_dt):
     return out
 
 
+def _per_layer(name, mechanisms, n):
+    """One sequence of mechanisms per layer, from one shared sequence or a list of sequences."""
+    mechanisms = list(mechanisms or ())
+    if mechanisms and isinstance(mechanisms[0], (list, tuple)):
+        if len(mechanisms) != n:
+            raise HomeonetError(f"{name} must be one sequence, or one per layer ({n}), got {len(mechanisms)}")
+        return [list(m) for m in mechanisms]
+    return [mechanisms] * n
+
+
 def _unit_str(unit):
     return unit_name(unit)
 
 
 def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=500, rate_in=20 * Hz,
-                 p_in=0.2, w_in=None, modulation=None, mechanisms_E=(), mechanisms_I=(),
+                 p_in=0.2, w_in=None, weight_cv=0.0, modulation=None, mechanisms_E=(), mechanisms_I=(),
                  synapse_mechanisms=None, record=None, record_dt=10 * ms):
     r"""A sparsely connected recurrent network of excitatory and inhibitory spiking neurons.
 
@@ -68,6 +82,9 @@ def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=
         Input rate (>= 0 Hz).
     p_in : float
         Input connection probability, in [0, 1].
+    weight_cv : float
+        Coefficient of variation of the weights (>= 0): each weight is its mean times a
+        log-normal factor of mean 1 (drawn from Brian2's seeded generator); 0 gives equal weights.
     modulation : brian2.TimedArray, optional
         Time course scaling the input rate (see :func:`modulated_input`).
     mechanisms_E, mechanisms_I : sequence of Mechanism
@@ -90,6 +107,8 @@ def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=
     if not isinstance(neuron, NeuronModel) or not neuron.spiking:
         raise HomeonetError(f"neuron must be a spiking homeonet neuron model (LIF, ConductanceLIF), got {neuron!r}")
     N_E, N_I, N_in = check_count("N_E", N_E), check_count("N_I", N_I), check_count("N_in", N_in)
+    weight_cv = float(check_quantity("weight_cv", weight_cv, 1, low=0))
+    sigma = float(np.sqrt(np.log1p(weight_cv ** 2)))  # log-normal with mean 1 and this CV
     p = check_quantity("p", p, 1, low=0, high=1)
     p_in = check_quantity("p_in", p_in, 1, low=0, high=1)
     weights = dict(DEFAULT_WEIGHTS[type(neuron)])
@@ -113,10 +132,14 @@ def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=
     specs = [("EE", E, E, exc, "w_e", p), ("EI", E, I, exc, "w_e", p), ("IE", I, E, inh, "w_i", p),
              ("II", I, I, inh, "w_i", p), ("inE", source, E, exc, "w_in", p_in), ("inI", source, I, exc, "w_in", p_in)]
     for name, pre, post, var, wkey, prob in specs:
-        S = synapses(pre, post, f"w : {_unit_str(unit)}", on_pre=f"{var}_post += w",
-                     mechanisms=syn_mech.get(name, ()), name=name)
+        S = synapses(pre, post, f"w : {_unit_str(unit)}", on_pre=f"{var}_post += w*scale",
+                     mechanisms=syn_mech.get(name, ()), hooks=SYNAPSE_HOOKS, name=name)
         connect(S, p=prob) if pre is not post else connect(S, condition="i != j", p=prob)
-        S.w = weights[wkey]
+        if sigma > 0:
+            mean = float(weights[wkey] / unit)
+            S.w = f"{mean!r}*{_unit_str(unit)} * exp({sigma!r}*randn() - {sigma ** 2 / 2!r})"
+        else:
+            S.w = weights[wkey]
         objects.append(S)
     for pop, group in (("E", E), ("I", I)):
         objects += _monitors(group, pop, record, record_dt)
@@ -124,7 +147,8 @@ def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=
 
 
 def feedforward(layers=(100, 50), neuron=None, schedule=None, p=1.0, w_mean=None, w_std=None,
-                mechanisms=None, modulation=None, record=None, record_dt=1 * ms, seed=None):
+                mechanisms=None, synapse_mechanisms=None, modulation=None, record=None, record_dt=1 * ms,
+                seed=None):
     r"""A feed-forward layered network driven by a stimulus schedule.
 
     Input rates :math:`\lambda_j(t)` follow ``schedule`` (see
@@ -150,6 +174,10 @@ def feedforward(layers=(100, 50), neuron=None, schedule=None, p=1.0, w_mean=None
         rate neurons and ``1 mV`` / ``3 nS`` for spiking neurons, s.d. half the mean.
     mechanisms : sequence or list of sequences of Mechanism, optional
         Mechanisms of every hidden layer, or one sequence per layer.
+    synapse_mechanisms : sequence or list of sequences of Mechanism, optional
+        Mechanisms of the synapses into every layer, or one sequence per layer
+        (``W1`` feeds ``L1``...). Mechanisms with a neuron part (e.g. synaptic
+        scaling's factor) must also be in that layer's ``mechanisms``.
     modulation : brian2.TimedArray, optional
         Dimensionless factor scaling all input rates over time (a perturbation).
     record : dict, optional
@@ -174,9 +202,8 @@ def feedforward(layers=(100, 50), neuron=None, schedule=None, p=1.0, w_mean=None
     if not sizes:
         raise HomeonetError("layers must list at least one layer size")
     p = check_quantity("p", p, 1, low=0, high=1, low_open=True)
-    per_layer = mechanisms if mechanisms and isinstance(mechanisms[0], (list, tuple)) else [mechanisms or ()] * len(sizes)
-    if len(per_layer) != len(sizes):
-        raise HomeonetError(f"mechanisms must be one sequence, or one per layer ({len(sizes)}), got {len(per_layer)}")
+    per_layer = _per_layer("mechanisms", mechanisms, len(sizes))
+    syn_mechs = _per_layer("synapse_mechanisms", synapse_mechanisms, len(sizes))
     rng = np.random.default_rng(seed)
     unit = neuron.weight_unit
     n_in = schedule.rates.values.shape[1]
@@ -204,10 +231,12 @@ def feedforward(layers=(100, 50), neuron=None, schedule=None, p=1.0, w_mean=None
         std = mean / 2 if w_std is None else check_quantity("w_std", w_std, unit, low=0 * unit)
         unit_str = _unit_str(unit)
         if neuron.spiking:
-            S = synapses(pre, layer, f"w : {unit_str}", on_pre=f"{neuron.synapse_targets[0]}_post += w", name=f"W{k}")
+            S = synapses(pre, layer, f"w : {unit_str}", on_pre=f"{neuron.synapse_targets[0]}_post += w*scale",
+                         mechanisms=syn_mechs[k - 1], hooks=SYNAPSE_HOOKS, name=f"W{k}")
         else:
             # r_pre may be an expression of the input's functions: share the input's namespace
-            S = synapses(pre, layer, "w : 1\nI_e_post = w*r_pre : Hz (summed)", name=f"W{k}",
+            S = synapses(pre, layer, "w : 1\nI_e_post = w*scale*r_pre : Hz (summed)", name=f"W{k}",
+                         mechanisms=syn_mechs[k - 1], hooks=SYNAPSE_HOOKS,
                          namespace=dict(source.namespace or {}) if pre is source else None)
         connect(S, p=p)
         S.w = np.clip(rng.normal(float(mean / unit), float(std / unit), len(S)), 0, None) * unit

@@ -105,7 +105,8 @@ class RateNeuron(NeuronModel):
     r"""Rate neuron with a threshold-linear or sigmoid transfer function.
 
     .. math::
-        \tau \frac{dr}{dt} = -r + \phi\big(g\,(I_e - I_i + I_\mathrm{ext}) + b - \theta\big)
+        \tau \frac{dr}{dt} = -r + \phi\big(g\,I_\mathrm{in} + b - \theta\big), \qquad
+        I_\mathrm{in} = I_e - I_i + I_\mathrm{ext}
 
     with :math:`\phi(x) = \min(\max(x, 0), r_\max)` (``'linear'``) or
     :math:`\phi(x) = r_\max / (1 + e^{-(x - x_0)/\beta})` (``'sigmoid'``). Rates and
@@ -137,7 +138,8 @@ class RateNeuron(NeuronModel):
 
     def model_equations(self):
         return (f"dr/dt = (-r + {self.PHI[self.phi]})/tau : Hz\n"
-                "x = gain*(I_e - I_i + I_ext) + bias - theta : Hz\n"
+                "x = gain*I_in + bias - theta : Hz\n"
+                "I_in = I_e - I_i + I_ext : Hz\n"
                 "I_e : Hz\nI_i : Hz\nI_ext : Hz")
 
     def transfer(self, x):

@@ -80,3 +80,10 @@ def test_figures_command_draws_a_saved_run(tmp_path, capsys):
 def test_figures_command_missing_file_is_exit_2(tmp_path, capsys):
     assert main(["figures", str(tmp_path / "nope.nc")]) == 2
     assert "no results file" in capsys.readouterr().err
+
+
+def test_compare_bad_input_is_exit_2_with_or_without_torch(capsys):
+    # with torch: '--seeds 0' is refused; without: the command says it needs the 'ann' extra
+    assert main(["compare", "--seeds", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and ("--seeds" in err or "needs PyTorch" in err)

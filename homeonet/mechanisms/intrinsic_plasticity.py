@@ -1,92 +1,191 @@
-"""Intrinsic plasticity: each neuron's excitability adapts until its rate reaches a target."""
+"""Intrinsic plasticity: each neuron's excitability adapts until its activity reaches a target."""
 
 from __future__ import annotations
 
 import numpy as np
 from brian2 import Hz, Quantity, get_dimensions, mV, ms, second
 
-from .._validate import HomeonetError, check_quantity, unit_name
+from .._validate import HomeonetError, check_choice, check_quantity, unit_name
 from ..mechanism import Contribution, Mechanism, Operation, Target
 from .rate_sensor import RateSensor
 
 __all__ = ["IntrinsicPlasticity"]
 
+RULES = ("rate", "sorn", "diehl_cook", "triesch")
+
 
 class IntrinsicPlasticity(Mechanism):
-    r"""Homeostatic threshold adaptation driven by a rate sensor.
+    r"""Intrinsic plasticity: threshold, gain or bias adapt so each neuron reaches a target activity.
 
-    Every ``period`` :math:`T` the threshold offset of neuron :math:`i` moves in
-    proportion to the distance of its rate estimate :math:`A_i` (a
-    :class:`RateSensor`) from the target :math:`\rho_0`:
+    Four rules (``rule=``), for spiking (``'rate'``, ``'sorn'``, ``'diehl_cook'``)
+    and rate neurons (``'rate'``, ``'triesch'``):
+
+    ``'rate'`` (default) — every period :math:`T` the threshold offset moves with the
+    distance of the neuron's rate estimate :math:`A_i` (a :class:`RateSensor`) from the
+    target :math:`\rho_0` (SORN's rule, Lazar, Pipa & Triesch 2009, with a rate estimate
+    in place of the binary activity):
 
     .. math:: \theta_i \leftarrow \mathrm{clip}\big(\theta_i + \eta\,(A_i - \rho_0),\
               \theta_{\min}, \theta_{\max}\big)
 
-    A neuron firing above target raises its threshold and one below lowers it,
-    so every neuron's rate is pulled to :math:`\rho_0` (the intrinsic-plasticity
-    rule of SORN, Lazar, Pipa & Triesch 2009, Front. Comput. Neurosci. 3:23,
-    with the rate estimate in place of the binary activity). The offset drives
-    the model's ``theta`` hook (a threshold offset in volt for spiking models,
-    in Hz for rate models): its unit is that of :math:`\eta \cdot` Hz.
+    ``'sorn'`` — the event form of the same rule: every spike raises the threshold by
+    :math:`\eta` and it decays at the constant rate :math:`\eta\rho_0`, so it is stationary
+    exactly when the neuron fires at :math:`\rho_0`:
+
+    .. math:: \frac{d\theta_i}{dt} = -\eta\,\rho_0, \qquad \theta_i \leftarrow \theta_i + \eta
+              \ \text{at each spike}
+
+    ``'diehl_cook'`` — adaptive threshold of Diehl & Cook (2015, Front. Comput. Neurosci.
+    9:99): :math:`\theta_+` per spike, slow decay (their code: :math:`\theta_+ = 0.05` mV,
+    :math:`\tau_\theta = 10^7` ms); it equalises activity across neurons rather than
+    reaching a set rate:
+
+    .. math:: \tau_\theta \frac{d\theta_i}{dt} = -\theta_i, \qquad \theta_i \leftarrow \theta_i + \theta_+
+
+    ``'triesch'`` — for sigmoid rate neurons :math:`y = 1/(1 + e^{-(a u + b)})`, the gain
+    :math:`a` and bias :math:`b` follow the gradient that drives the distribution of
+    :math:`y` toward an exponential with mean :math:`\mu = \rho_0 / r_\max` (Triesch 2005,
+    ICANN LNCS 3696:65):
+
+    .. math::
+        \Delta b = \eta\Big(1 - \big(2 + \tfrac{1}{\mu}\big) y + \tfrac{y^2}{\mu}\Big), \qquad
+        \Delta a = \frac{\eta}{a} + \Delta b\; u
+
+    applied every period, with :math:`u = I/\beta` the neuron's input in units of the
+    sigmoid's width (:class:`homeonet.models.RateNeuron` with ``phi='sigmoid'``: ``a``
+    drives its ``gain`` hook, :math:`\beta b` its ``bias`` hook).
+
+    The threshold rules drive the model's ``theta`` hook (volt for spiking models, Hz
+    for rate models): its unit is that of :math:`\eta\cdot\mathrm{Hz}` (``'rate'``) or of
+    :math:`\eta` (``'sorn'``, ``'diehl_cook'``).
 
     Parameters
     ----------
     target : Quantity
-        Target rate :math:`\rho_0` (> 0 Hz).
-    eta : Quantity
-        Learning rate per period, in hook units per Hz (e.g. ``0.1*mV/Hz``).
+        Target rate :math:`\rho_0` (> 0 Hz; for ``'triesch'`` the target mean output).
+    eta : Quantity or float
+        Learning rate: hook units per Hz per period (``'rate'``, e.g. ``0.1*mV/Hz``),
+        hook units per spike (``'sorn'``; :math:`\theta_+` for ``'diehl_cook'``), or
+        dimensionless per period (``'triesch'``). Must be >= 0.
     period : Quantity
-        Update period :math:`T` (> 0 s): the rule costs one pass every period.
+        Update period :math:`T` (> 0 s) of ``'rate'`` and ``'triesch'``.
     theta_min, theta_max : Quantity, optional
-        Bounds of the offset (default unbounded).
+        Bounds of the threshold offset (``'rate'``; default unbounded).
     sensor : RateSensor, optional
-        The rate estimate; by default a new sensor with a 1 s window starting at the target.
+        Rate estimate of ``'rate'``; by default a 1 s sensor starting at the target.
+    rule : {'rate', 'sorn', 'diehl_cook', 'triesch'}
+        The rule (see above).
+    tau_theta : Quantity
+        Decay time constant of ``'diehl_cook'`` (> 0 s).
+    r_max, beta : Quantity
+        Maximal rate and width of the sigmoid (``'triesch'``; RateNeuron's defaults).
+    input : str
+        Name of the neuron's total input variable (``'triesch'``; RateNeuron's ``I_in``).
     hook : str
-        Name of the hook driven (default ``'theta'``).
+        Hook driven by the threshold rules (default ``'theta'``).
     name : str
         Prefix of the mechanism's names (default ``'ip'``).
     """
 
     prefix = "ip"
-    reference = "Lazar, Pipa & Triesch (2009), Front. Comput. Neurosci. 3:23"
+    reference = ("Lazar, Pipa & Triesch (2009), Front. Comput. Neurosci. 3:23; Triesch (2005), ICANN; "
+                 "Diehl & Cook (2015), Front. Comput. Neurosci. 9:99")
 
-    def __init__(self, target=5 * Hz, eta=0.1 * mV / Hz, period=100 * ms, theta_min=None, theta_max=None,
-                 sensor=None, hook="theta", name=None):
+    def __init__(self, target=5 * Hz, eta=None, period=100 * ms, theta_min=None, theta_max=None, sensor=None,
+                 rule="rate", tau_theta=1e7 * ms, r_max=100 * Hz, beta=5 * Hz, input="I_in", hook="theta",
+                 name=None):
         super().__init__(name)
+        self.rule = check_choice("rule", rule, RULES)
         self.target = check_quantity("target", target, Hz, low=0 * Hz, low_open=True)
-        dim = get_dimensions(eta)
-        if not np.isfinite(np.asarray(eta, dtype=float)) or float(np.asarray(eta)) < 0:
-            raise HomeonetError(f"eta must be a finite quantity >= 0 (in hook units per Hz, e.g. 0.1*mV/Hz), got {eta!r}")
+        defaults = {"rate": 0.1 * mV / Hz, "sorn": 0.05 * mV, "diehl_cook": 0.05 * mV, "triesch": 0.001}
+        eta = defaults[self.rule] if eta is None else eta
+        value = np.asarray(eta, dtype=float) if not isinstance(eta, str) else np.nan
+        if value.ndim or not np.isfinite(value) or value < 0:
+            raise HomeonetError(f"eta must be a finite scalar >= 0 ({self._eta_units()}), got {eta!r}")
+        if self.rule == "triesch" and get_dimensions(eta) is not get_dimensions(1):
+            raise HomeonetError(f"eta must be dimensionless for rule='triesch', got {eta!r}")
         self.eta = eta
         self.period = check_quantity("period", period, second, low=0 * second, low_open=True)
+        self.tau_theta = check_quantity("tau_theta", tau_theta, second, low=0 * second, low_open=True)
+        self.r_max = check_quantity("r_max", r_max, Hz, low=0 * Hz, low_open=True)
+        self.beta = check_quantity("beta", beta, Hz, low=0 * Hz, low_open=True)
+        if self.rule == "triesch" and not self.target < self.r_max:
+            raise HomeonetError(f"target must be below r_max ({self.r_max}) for rule='triesch', got {self.target}")
+        hook_dim = get_dimensions(eta * Hz) if self.rule == "rate" else get_dimensions(eta)
         for label, bound in (("theta_min", theta_min), ("theta_max", theta_max)):
-            if bound is not None and get_dimensions(bound) is not get_dimensions(eta * Hz):
-                raise HomeonetError(f"{label} must have the units of eta*Hz, got {bound!r}")
+            if bound is not None and get_dimensions(bound) is not hook_dim:
+                raise HomeonetError(f"{label} must have the units of the threshold offset ({unit_name(hook_dim)}), "
+                                    f"got {bound!r}")
         self.theta_min, self.theta_max = theta_min, theta_max
-        self.sensor = sensor if sensor is not None else RateSensor(tau=1 * second, initial=self.target,
-                                                                   name=f"{self.name}_sensor")
-        if not isinstance(self.sensor, RateSensor):
-            raise HomeonetError(f"sensor must be a RateSensor, got {sensor!r}")
-        self.hook = hook
+        self.sensor = None
+        if self.rule == "rate":
+            self.sensor = sensor if sensor is not None else RateSensor(tau=1 * second, initial=self.target,
+                                                                       name=f"{self.name}_sensor")
+            if not isinstance(self.sensor, RateSensor):
+                raise HomeonetError(f"sensor must be a RateSensor, got {sensor!r}")
+        self.input, self.hook = input, hook
+
+    def _eta_units(self):
+        return {"rate": "hook units per Hz, e.g. 0.1*mV/Hz", "sorn": "hook units per spike, e.g. 0.05*mV",
+                "diehl_cook": "hook units per spike, e.g. 0.05*mV", "triesch": "dimensionless"}[self.rule]
 
     @property
     def requires(self):
-        return (self.sensor,)
+        return () if self.sensor is None else (self.sensor,)
 
     def parameters(self):
-        p = {"target": self.target, "eta": self.eta, "period": self.period}
-        if self.theta_min is not None:
-            p["theta_min"] = self.theta_min
-        if self.theta_max is not None:
-            p["theta_max"] = self.theta_max
+        p = {"rule": self.rule, "target": self.target, "eta": self.eta}
+        if self.rule in ("rate", "triesch"):
+            p["period"] = self.period
+        if self.rule == "diehl_cook":
+            p["tau_theta"] = self.tau_theta
+        if self.rule == "triesch":
+            p.update(r_max=self.r_max, beta=self.beta)
+        for k in ("theta_min", "theta_max"):
+            if getattr(self, k) is not None:
+                p[k] = getattr(self, k)
         return p
 
     def neurons(self, target: Target) -> Contribution:
+        return getattr(self, f"_{self.rule}")(target)
+
+    def _rate(self, target):
         unit = Quantity(1.0, dim=get_dimensions(self.eta * Hz))
         lo = self.theta_min if self.theta_min is not None else -np.inf * unit
         hi = self.theta_max if self.theta_max is not None else np.inf * unit
         code = f"theta = clip(theta + eta*({self.sensor.variable} - target), theta_min, theta_max)"
-        return Contribution(model=f"theta : {unit_name(get_dimensions(self.eta * Hz))}",
+        return Contribution(model=f"theta : {unit_name(unit)}",
                             params={"target": self.target, "eta": self.eta, "theta_min": lo, "theta_max": hi},
                             hooks={self.hook: "theta"},
+                            operations=(Operation(code, dt=self.period, when="end", name="update"),))
+
+    def _spiking_only(self, target):
+        if not target.spiking:
+            raise HomeonetError(f"rule={self.rule!r} needs spiking neurons (a threshold); use 'rate' or 'triesch'")
+
+    def _sorn(self, target):
+        self._spiking_only(target)
+        unit = unit_name(get_dimensions(self.eta))
+        # theta(t) = eta*(spikes so far) - eta*target*t, written without an ODE: exact, no per-step cost
+        return Contribution(model=f"acc : {unit}\ntheta = acc - eta*target*t : {unit}", reset="acc += eta",
+                            params={"eta": self.eta, "target": self.target}, hooks={self.hook: "theta"})
+
+    def _diehl_cook(self, target):
+        self._spiking_only(target)
+        unit = unit_name(get_dimensions(self.eta))
+        return Contribution(model=f"dtheta/dt = -theta/tau_theta : {unit}", reset="theta += eta",
+                            params={"eta": self.eta, "tau_theta": self.tau_theta}, hooks={self.hook: "theta"})
+
+    def _triesch(self, target):
+        if target.spiking or not target.rate:
+            raise HomeonetError("rule='triesch' needs rate neurons with a sigmoid (homeonet.models.RateNeuron"
+                                "(phi='sigmoid'), or neuron_group(..., rate='r'))")
+        mu = float(self.target / self.r_max)
+        code = (f"y = {target.rate}/r_max\n"
+                f"db = eta*(1 - (2 + 1/mu)*y + y**2/mu)\n"
+                f"a = a + eta/a + db*{self.input}/beta\n"
+                f"b = b + db*beta")
+        return Contribution(model="a : 1\nb : Hz", init={"a": 1.0, "b": 0 * Hz},
+                            params={"eta": float(self.eta), "mu": mu, "r_max": self.r_max, "beta": self.beta},
+                            hooks={"gain": ("a", "product"), "bias": ("b", "sum")},
                             operations=(Operation(code, dt=self.period, when="end", name="update"),))

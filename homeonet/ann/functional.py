@@ -1,0 +1,376 @@
+r"""Pure torch functions behind :mod:`homeonet.ann.modules`.
+
+Every layer in :mod:`homeonet.ann.modules` is a thin stateful wrapper around the
+functions here, the way ``torch.nn.BatchNorm1d`` wraps
+``torch.nn.functional.batch_norm``. The forward maps
+(:func:`synaptic_scaling`, :func:`intrinsic_plasticity`,
+:func:`divisive_normalization`) are differentiable in all their tensor
+arguments; the homeostatic steps (names ending in ``_``) change their first
+arguments in place under :func:`torch.no_grad` and are never differentiated,
+like the running-statistics update of batch normalization.
+
+Channels are the second dimension, as in torch: inputs are ``(N, C)`` or
+``(N, C, *)``; per-unit statistics reduce over every dimension except ``1``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from homeonet._validate import HomeonetError
+
+__all__ = [
+    "ACTIVITY_MEASURES",
+    "unit_activity",
+    "synaptic_scaling",
+    "synaptic_scaling_update_",
+    "intrinsic_plasticity",
+    "triesch_update_",
+    "divisive_normalization",
+    "equi_normalize_",
+]
+
+#: Names accepted by :func:`unit_activity`.
+ACTIVITY_MEASURES = ("rate", "abs", "rms")
+
+
+def _channel_view(t: Tensor, ndim: int) -> Tensor:
+    """Reshape a ``(C,)`` tensor so that it broadcasts against a ``(N, C, *)`` input of *ndim* dims."""
+    return t.view((1, -1) + (1,) * (ndim - 2)) if ndim > 2 else t
+
+
+def _reduce_dims(x: Tensor) -> list:
+    return [0] + list(range(2, x.dim()))
+
+
+def _check_channels(x: Tensor, num_features: int, name: str = "input") -> None:
+    if x.dim() < 2 or x.size(1) != num_features:
+        raise HomeonetError(f"{name} must have shape (N, {num_features}) or (N, {num_features}, *); "
+                            f"got {tuple(x.shape)}")
+
+
+def unit_activity(input: Tensor, measure: str = "rate") -> Tensor:
+    r"""Mean activity of each unit (channel) over a batch.
+
+    .. math::
+        \text{rate: } a_c = \langle \max(x_{n c}, 0) \rangle_n, \quad
+        \text{abs: } a_c = \langle |x_{n c}| \rangle_n, \quad
+        \text{rms: } a_c = \sqrt{\langle x_{n c}^2 \rangle_n}
+
+    where :math:`\langle\cdot\rangle_n` averages over the batch and any spatial positions.
+    All three are positively homogeneous of degree one, :math:`a(s x) = s\,a(x)` for
+    :math:`s > 0`, which is what makes multiplicative scaling reach its target exactly.
+
+    Args:
+        input (Tensor): ``(N, C)`` or ``(N, C, *)``.
+        measure (str): ``'rate'`` (rectified, the firing rate of a unit whose drive is
+            ``input``), ``'abs'`` or ``'rms'``. Default: ``'rate'``.
+
+    Returns:
+        Tensor: ``(C,)``.
+
+    Examples::
+
+        >>> unit_activity(torch.tensor([[1.0, -2.0], [3.0, 2.0]]), "rate")
+        tensor([2., 1.])
+    """
+    return _activity_from_stat(*_activity_stat(input, measure))
+
+
+def _activity_stat(input: Tensor, measure: str) -> tuple:
+    """Cheap statistic ``q`` over the batch with ``activity = (q * const) ** (1 / power)``.
+
+    Returns ``(q, const, power)``: ``q`` is a sum of squares (``'rms'``, power 2), of absolute
+    values or of rectified values (power 1).
+    """
+    if input.dim() < 2:
+        raise HomeonetError(f"input must have shape (N, C) or (N, C, *); got {tuple(input.shape)}")
+    dims = _reduce_dims(input)
+    n = input.numel() // max(input.size(1), 1)
+    if measure == "rms":
+        return input.square().sum(dim=dims), 1.0 / n, 2
+    if measure == "abs":
+        return input.abs().sum(dim=dims), 1.0 / n, 1
+    if measure == "rate":
+        return torch.relu(input).sum(dim=dims), 1.0 / n, 1
+    raise HomeonetError(f"activity must be one of {', '.join(ACTIVITY_MEASURES)}; got {measure!r}")
+
+
+def _activity_from_stat(q: Tensor, const: float, power: int) -> Tensor:
+    return q.mul(const).sqrt_() if power == 2 else q.mul(const)
+
+
+def _fixed_point_scale(stat: Tensor, power: int, scale: Tensor) -> Tensor:
+    """Factors equal to *scale* in value whose gradient is that of the fixed point ``scale * (q.detach() / q) ** (1/power)``.
+
+    Computed as ``scale * (1 + 1/power - q / (power * q.detach()))``, the first-order expansion
+    around the current batch, in one differentiable ``addcmul``: the value equals *scale* up to
+    rounding (a few ulp). For a silent unit (``q == 0``) the value is ``scale * (1 + 1/power)``,
+    harmless because the unit's input is then zero.
+    """
+    with torch.no_grad():
+        k1 = scale / stat.detach().clamp(min=1e-30).mul_(-power)
+        k0 = scale * (1.0 + 1.0 / power)
+    return torch.addcmul(k0, stat, k1)
+
+
+def synaptic_scaling(input: Tensor, scale: Tensor, weight: Tensor | None = None,
+                     bias: Tensor | None = None, activity: str | None = None) -> Tensor:
+    r"""Apply per-unit multiplicative synaptic scaling factors (and an optional affine map).
+
+    .. math::
+        y_{n c} = \gamma_c \, s_c \, x_{n c} + \beta_c
+
+    With :math:`x = W u + b` the output of a linear or convolutional layer,
+    :math:`s_c x_c = (s_c W_{c\cdot}) u + s_c b_c`: scaling a unit's output is the same as
+    scaling all its incoming weights by one factor, which keeps their relative strengths
+    (Turrigiano et al. 1998).
+
+    Args:
+        input (Tensor): ``(N, C)`` or ``(N, C, *)``.
+        scale (Tensor): ``(C,)`` scaling factors :math:`s`.
+        weight (Tensor, optional): ``(C,)`` affine gain :math:`\gamma`. Default: ``None`` (1).
+        bias (Tensor, optional): ``(C,)`` affine shift :math:`\beta`. Default: ``None`` (0).
+        activity (str, optional): when given (a name from :data:`ACTIVITY_MEASURES`), the
+            gradient is taken through the homeostat's fixed point: the output's *value* is
+            unchanged (up to rounding), but :math:`s_c` is treated as :math:`s_c\, a_c(x)|_{\text{fixed}} / a_c(x)`,
+            the factor the homeostat settles to if the unit's activity :math:`a_c(x)` changes, so
+            the gradient ignores changes of a unit's overall scale that the homeostat would undo
+            (for ``'rms'``: :math:`\partial L/\partial x = \gamma s\,(g - x \langle g x\rangle / \langle x^2\rangle)`).
+            Default: ``None`` (plain product, :math:`s` constant).
+
+    Returns:
+        Tensor: same shape as *input*.
+    """
+    _check_channels(input, scale.numel())
+    if activity is not None:
+        q, _, power = _activity_stat(input, activity)
+        scale = _fixed_point_scale(q, power, scale)
+    return _scale_affine(input, scale, weight, bias)
+
+
+def _scale_affine(input: Tensor, scale: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+    s = scale if weight is None else scale * weight
+    s = _channel_view(s, input.dim())
+    if bias is None:
+        return input * s
+    return torch.addcmul(_channel_view(bias, input.dim()), input, s)
+
+
+@torch.no_grad()
+def synaptic_scaling_update_(scale: Tensor, running_activity: Tensor, batch_activity: Tensor, *,
+                             target: float = 1.0, eta: float = 0.1, momentum: float = 0.1,
+                             max_step: float = 2.0, max_scale: float = 1e4) -> Tensor:
+    r"""One homeostatic synaptic-scaling step, in place on *scale* and *running_activity*.
+
+    .. math::
+        a_c &\leftarrow (1 - m)\, a_c + m\, \hat a_c \\
+        s_c &\leftarrow s_c \cdot \operatorname{clip}\!\left(1 + \eta\,
+              \frac{a^\ast - a_c}{a^\ast},\; 1/k,\; k\right)
+
+    :math:`\hat a_c` is the unit's activity in this batch (measured on the *scaled* output,
+    the neuron's own rate), :math:`a_c` the slow rate sensor, :math:`a^\ast` the target,
+    :math:`k` = *max_step*. The rule is the integral controller of van Rossum, Bi &
+    Turrigiano (2000): a unit below target scales all its synapses up, one above scales
+    them down. With an activity measure homogeneous of degree one the linearised loop has
+    eigenvalues of modulus :math:`\sqrt{1 - m}` (or real and below one), so it is stable
+    for every :math:`\eta > 0`.
+
+    Args:
+        scale (Tensor): ``(C,)`` factors :math:`s`, updated in place.
+        running_activity (Tensor): ``(C,)`` rate sensor :math:`a`, updated in place.
+        batch_activity (Tensor): ``(C,)`` activity :math:`\hat a` of the scaled output.
+        target (float): target activity :math:`a^\ast > 0`. Default: 1.0.
+        eta (float): scaling rate :math:`\eta > 0`. Default: 0.1.
+        momentum (float): sensor update factor :math:`m \in (0, 1]`. Default: 0.1.
+        max_step (float): largest factor change per step :math:`k > 1`. Default: 2.0.
+        max_scale (float): :math:`s` is kept in ``[1/max_scale, max_scale]``. Default: 1e4.
+
+    Returns:
+        Tensor: *scale*.
+    """
+    return _synaptic_scaling_update(scale, running_activity, batch_activity, target, eta, momentum, max_step,
+                                    max_scale)
+
+
+def _synaptic_scaling_update(scale, running_activity, batch_activity, target, eta, momentum, max_step, max_scale):
+    """Body of :func:`synaptic_scaling_update_` without the ``no_grad`` wrapper (callers hold it)."""
+    running_activity.lerp_(batch_activity.to(running_activity.dtype), momentum)
+    # 1 + eta (target - a) / target, written as two fused in-place operations
+    factor = running_activity.mul(-eta / target).add_(1.0 + eta).clamp_(1.0 / max_step, max_step)
+    return scale.mul_(factor).clamp_(1.0 / max_scale, max_scale)
+
+
+def intrinsic_plasticity(input: Tensor, gain: Tensor, bias: Tensor) -> Tensor:
+    r"""Sigmoid unit with per-unit gain and bias (Triesch 2005).
+
+    .. math::
+        y_{n c} = \sigma(g_c x_{n c} + b_c) = \frac{1}{1 + e^{-(g_c x_{n c} + b_c)}}
+
+    Args:
+        input (Tensor): ``(N, C)`` or ``(N, C, *)`` synaptic drive :math:`x`.
+        gain (Tensor): ``(C,)`` gains :math:`g`.
+        bias (Tensor): ``(C,)`` biases :math:`b`.
+
+    Returns:
+        Tensor: same shape as *input*, values in (0, 1).
+    """
+    _check_channels(input, gain.numel())
+    nd = input.dim()
+    return torch.sigmoid(torch.addcmul(_channel_view(bias, nd), input, _channel_view(gain, nd)))
+
+
+@torch.no_grad()
+def triesch_update_(gain: Tensor, bias: Tensor, input: Tensor, output: Tensor, *, target_mean: float = 0.2,
+                    eta: float = 0.01, min_gain: float = 1e-3) -> tuple:
+    r"""Triesch's intrinsic-plasticity step, batch averaged, in place on *gain* and *bias*.
+
+    .. math::
+        \Delta b_c &= \eta \left\langle 1 - \left(2 + \tfrac{1}{\mu}\right) y + \tfrac{y^2}{\mu}
+                      \right\rangle \\
+        \Delta g_c &= \eta \left\langle \tfrac{1}{g_c} + x \left(1 - \left(2 + \tfrac{1}{\mu}\right) y
+                      + \tfrac{y^2}{\mu}\right) \right\rangle
+
+    the stochastic gradient that minimises the Kullback-Leibler divergence between the
+    distribution of the output :math:`y = \sigma(g x + b)` and an exponential distribution
+    with mean :math:`\mu` (Triesch 2005, "A gradient rule for the plasticity of a neuron's
+    intrinsic excitability", ICANN, LNCS 3696:65-70). Averages run over the batch and any
+    spatial positions.
+
+    Args:
+        gain (Tensor): ``(C,)``, updated in place and kept ``>= min_gain``.
+        bias (Tensor): ``(C,)``, updated in place.
+        input (Tensor): ``(N, C, *)`` drive :math:`x`.
+        output (Tensor): ``(N, C, *)`` response :math:`y`.
+        target_mean (float): :math:`\mu \in (0, 1)`. Default: 0.2.
+        eta (float): learning rate :math:`\eta`. Default: 0.01.
+        min_gain (float): lower bound on the gain. Default: 1e-3.
+
+    Returns:
+        tuple: ``(gain, bias)``.
+    """
+    dims = _reduce_dims(input)
+    x = input.detach().to(gain.dtype)
+    y = output.detach().to(gain.dtype)
+    common = 1.0 - (2.0 + 1.0 / target_mean) * y + y.square() / target_mean
+    db = common.mean(dim=dims)
+    dg = gain.reciprocal() + (x * common).mean(dim=dims)
+    bias.add_(db, alpha=eta)
+    gain.add_(dg, alpha=eta).clamp_(min=min_gain)
+    return gain, bias
+
+
+def divisive_normalization(input: Tensor, sigma: float = 1.0, exponent: float = 2.0,
+                           weight: Tensor | None = None, bias: Tensor | None = None) -> Tensor:
+    r"""Divisive normalization over the units of a layer (Carandini & Heeger 2012).
+
+    .. math::
+        y_{n c} = \gamma_c \frac{\operatorname{sign}(x_{n c})\, |x_{n c}|^{p}}
+                  {\sigma^{p} + \frac{1}{C} \sum_{j} |x_{n j}|^{p}} + \beta_c
+
+    The pool is every unit of the same sample (and position, for ``(N, C, *)`` inputs):
+    the layer-scale counterpart of layer normalization. The sign is carried through so
+    that signed pre-activations can be normalized before the nonlinearity; for
+    non-negative drives it is the canonical :math:`R_i = \gamma D_i^p / (\sigma^p + \sum D_j^p)`
+    with the pool sum replaced by its mean (the factor :math:`C` is absorbed in
+    :math:`\sigma` and :math:`\gamma`).
+
+    Args:
+        input (Tensor): ``(N, C)`` or ``(N, C, *)``.
+        sigma (float): semi-saturation constant :math:`\sigma > 0`. Default: 1.0.
+        exponent (float): exponent :math:`p \ge 1`. Default: 2.0.
+        weight (Tensor, optional): ``(C,)`` gain :math:`\gamma`. Default: ``None`` (1).
+        bias (Tensor, optional): ``(C,)`` shift :math:`\beta`. Default: ``None`` (0).
+
+    Returns:
+        Tensor: same shape as *input*.
+    """
+    if input.dim() < 2:
+        raise HomeonetError(f"input must have shape (N, C) or (N, C, *); got {tuple(input.shape)}")
+    mag = input.abs()
+    if exponent == 2.0:
+        drive = input * mag
+        pool = input.square().mean(dim=1, keepdim=True)
+    elif exponent == 1.0:
+        drive = input
+        pool = mag.mean(dim=1, keepdim=True)
+    else:
+        powered = mag.pow(exponent)
+        drive = torch.sign(input) * powered
+        pool = powered.mean(dim=1, keepdim=True)
+    out = drive / (pool + sigma ** exponent)
+    nd = input.dim()
+    if weight is not None and bias is not None:
+        return torch.addcmul(_channel_view(bias, nd), out, _channel_view(weight, nd))
+    if weight is not None:
+        out = out * _channel_view(weight, nd)
+    if bias is not None:
+        out = out + _channel_view(bias, nd)
+    return out
+
+
+def _rows(w: Tensor) -> Tensor:
+    """Incoming weights of each output unit as rows: ``(out, -1)``."""
+    return w.reshape(w.shape[0], -1)
+
+
+def _cols(w: Tensor) -> Tensor:
+    """Outgoing weights of each input unit as rows: ``(in, -1)``."""
+    return w.transpose(0, 1).reshape(w.shape[1], -1)
+
+
+@torch.no_grad()
+def equi_normalize_(weights, biases=None, *, norm_type: float = 2.0, iterations: int = 1,
+                    eps: float = 1e-12) -> list:
+    r"""Equi-normalization (Stock et al. 2019), in place: balance weight norms across layers.
+
+    For consecutive layers :math:`W_k` (``out x in``, or ``out x in x ...`` for convolutions)
+    joined by positively homogeneous activations (ReLU, leaky ReLU, identity), rescaling hidden
+    unit :math:`i` of layer :math:`k` by :math:`d_i > 0`,
+
+    .. math::
+        W_k[i,:] \leftarrow d_i W_k[i,:], \quad b_k[i] \leftarrow d_i b_k[i], \quad
+        W_{k+1}[:,i] \leftarrow W_{k+1}[:,i] / d_i,
+
+    leaves the network function unchanged. Block coordinate descent on
+    :math:`\sum_k \lVert W_k \rVert_p^p` gives, per hidden unit,
+
+    .. math::
+        d_i = \left( \frac{\lVert W_{k+1}[:,i] \rVert_p}{\lVert W_k[i,:] \rVert_p} \right)^{1/2}
+
+    applied layer after layer (one sweep = one iteration). Reference: P. Stock, B. Graham,
+    R. Gribonval, H. Jégou (2019), "Equi-normalization of neural networks", ICLR.
+
+    Args:
+        weights (sequence of Tensor): weights of consecutive layers, first to last.
+        biases (sequence of Tensor or None, optional): their biases (entries may be ``None``).
+            Default: ``None``.
+        norm_type (float): :math:`p`. Default: 2.0.
+        iterations (int): sweeps over the layers. Default: 1.
+        eps (float): guards against division by zero for silent units. Default: 1e-12.
+
+    Returns:
+        list of Tensor: the rescaling factors :math:`d` of every hidden layer (of the last sweep).
+    """
+    weights = list(weights)
+    biases = [None] * len(weights) if biases is None else list(biases)
+    if len(weights) < 2:
+        raise HomeonetError(f"weights must hold at least 2 consecutive layers; got {len(weights)}")
+    factors = []
+    for _ in range(iterations):
+        factors = []
+        for k in range(len(weights) - 1):
+            w_in, w_out = weights[k], weights[k + 1]
+            if w_out.shape[1] != w_in.shape[0]:
+                raise HomeonetError(f"weights[{k + 1}] must take {w_in.shape[0]} inputs to follow "
+                                    f"weights[{k}]; got shape {tuple(w_out.shape)}")
+            n_in = torch.linalg.vector_norm(_rows(w_in), ord=norm_type, dim=1)
+            n_out = torch.linalg.vector_norm(_cols(w_out), ord=norm_type, dim=1)
+            d = ((n_out + eps) / (n_in + eps)).sqrt_()
+            w_in.mul_(d.view((-1,) + (1,) * (w_in.dim() - 1)))
+            if biases[k] is not None:
+                biases[k].mul_(d)
+            w_out.div_(d.view((1, -1) + (1,) * (w_out.dim() - 2)))
+            factors.append(d)
+    return factors

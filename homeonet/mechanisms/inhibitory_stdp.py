@@ -1,0 +1,125 @@
+"""Inhibitory spike-timing-dependent plasticity that balances excitation (Vogels et al. 2011)."""
+
+from __future__ import annotations
+
+from brian2 import Hz, get_dimensions, ms, nS, second
+
+from .._validate import HomeonetError, check_quantity, unit_name
+from ..mechanism import Contribution, Mechanism, Target
+
+__all__ = ["InhibitorySTDP"]
+
+
+class InhibitorySTDP(Mechanism):
+    r"""Symmetric inhibitory STDP with a target rate (Vogels-Sprekeler rule).
+
+    Each inhibitory synapse keeps a presynaptic and a postsynaptic trace,
+
+    .. math:: \tau_\mathrm{STDP} \frac{dx_\mathrm{pre}}{dt} = -x_\mathrm{pre}, \qquad
+              \tau_\mathrm{STDP} \frac{dx_\mathrm{post}}{dt} = -x_\mathrm{post},
+
+    each incremented by 1 at a spike of its neuron. At a presynaptic
+    (inhibitory) spike and at a postsynaptic spike the weight changes by
+
+    .. math::
+        w \leftarrow \mathrm{clip}\big(w + \eta\,(x_\mathrm{post} - \alpha),\ 0,\ w_\max\big),
+        \qquad
+        w \leftarrow \mathrm{clip}\big(w + \eta\,x_\mathrm{pre},\ 0,\ w_\max\big),
+        \qquad \alpha = 2 \rho_0 \tau_\mathrm{STDP}.
+
+    Near-coincident pre/post spikes potentiate; every presynaptic spike
+    depresses by :math:`\eta\alpha`. The expected drift vanishes when the
+    postsynaptic rate is :math:`\rho_0`, so inhibition grows onto neurons firing
+    faster than :math:`\rho_0` and shrinks onto slower ones: excitatory rates
+    converge to :math:`\rho_0` and inhibitory currents come to track excitatory
+    ones (detailed E/I balance). Vogels, Sprekeler, Zenke, Clopath & Gerstner
+    (2011), Science 334:1569 (Brian2 example ``Vogels_et_al_2011.py``:
+    :math:`\rho_0` = 3 Hz, :math:`\eta` = 0.01 nS, :math:`w_\max` = 100 nS).
+
+    A synapse-side mechanism: connect the synapses with :func:`homeonet.connect`
+    (which sets the mechanism's parameters once synapses exist) and give it to the inhibitory-to-excitatory synapses
+    (``homeonet.synapses(..., mechanisms=[istdp])``, or
+    ``recurrent_ei(..., synapse_mechanisms={'IE': [istdp]})``). Both traces are
+    ``(event-driven)``: the cost follows the spikes, nothing is done per time step.
+
+    Parameters
+    ----------
+    rho0 : Quantity
+        Target postsynaptic rate :math:`\rho_0` (> 0 Hz).
+    tau : Quantity
+        Trace time constant :math:`\tau_\mathrm{STDP}` (> 0 s).
+    eta : Quantity
+        Learning rate :math:`\eta` (>= 0) in the unit of the weight (``nS`` for
+        conductance synapses, ``mV`` for current-based LIF, ``1`` for dimensionless
+        weights). Simulations that compress time raise it. The rule is off when 0;
+        it is a shared constant of the synapses (``<name>_eta``) that may be changed
+        between runs (e.g. a warm-up without plasticity).
+    w_max : Quantity
+        Upper bound of the weight (> 0, same unit as ``eta``).
+    weight : str
+        Name of the synapses' weight variable (default ``'w'``).
+    factor : str, optional
+        Expression multiplying :math:`\eta` on both pathways, e.g. a global third
+        factor read from the postsynaptic group (``'glob_G_post'``, see
+        :class:`GlobalHomeostasis`). Default: none.
+    name : str
+        Prefix of the mechanism's names (default ``'istdp'``).
+
+    Examples
+    --------
+    >>> from brian2 import Hz, nS
+    >>> from homeonet.mechanisms import InhibitorySTDP
+    >>> istdp = InhibitorySTDP(rho0=3*Hz, eta=0.01*nS, w_max=100*nS)
+    >>> float(istdp.alpha)
+    0.12
+    """
+
+    prefix = "istdp"
+    reference = "Vogels, Sprekeler, Zenke, Clopath & Gerstner (2011), Science 334:1569"
+
+    def __init__(self, rho0=3 * Hz, tau=20 * ms, eta=0.01 * nS, w_max=100 * nS, weight="w", factor=None, name=None):
+        super().__init__(name)
+        self.rho0 = check_quantity("rho0", rho0, Hz, low=0 * Hz, low_open=True)
+        self.tau = check_quantity("tau", tau, second, low=0 * second, low_open=True)
+        dim = get_dimensions(eta)
+        self.eta = check_quantity("eta", eta, eta if dim is not get_dimensions(1) else 1, low=0 * eta)
+        if get_dimensions(w_max) is not dim:
+            raise HomeonetError(f"w_max must have the unit of eta ({unit_name(dim)}), got {w_max!r}")
+        self.w_max = check_quantity("w_max", w_max, w_max if dim is not get_dimensions(1) else 1,
+                                    low=0 * w_max, low_open=True)
+        if not isinstance(weight, str) or not weight.isidentifier():
+            raise HomeonetError(f"weight must be the name of the synapses' weight variable, got {weight!r}")
+        self.weight = weight
+        if factor is not None and (not isinstance(factor, str) or not factor.strip()):
+            raise HomeonetError(f"factor must be an expression string or None, got {factor!r}")
+        self.factor = factor
+
+    @property
+    def alpha(self):
+        r"""Depression per presynaptic spike in trace units, :math:`\alpha = 2\rho_0\tau_\mathrm{STDP}`."""
+        return 2 * self.rho0 * self.tau
+
+    def parameters(self):
+        p = {"rho0": self.rho0, "tau": self.tau, "eta": self.eta, "w_max": self.w_max, "weight": self.weight}
+        if self.factor is not None:
+            p["factor"] = self.factor
+        return p
+
+    def synapses(self, target: Target) -> Contribution:
+        if not target.spiking:
+            raise HomeonetError(f"{self!r} needs spiking postsynaptic neurons (a group with a threshold)")
+        w = self.weight
+        rate = "eta" if self.factor is None else f"eta*({self.factor})"
+        params = {"tau": self.tau, "eta": self.eta, "alpha": self.alpha, "w_max": self.w_max}
+        # The parameters are declared here and set through ``init`` rather than ``params``: Brian2 refuses
+        # writes to synaptic variables (shared ones included) before ``connect``, and the protocol sets
+        # ``params`` at creation but ``init`` in :func:`homeonet.connect`.
+        model = "\n".join(["dapre/dt = -apre/tau : 1 (event-driven)",
+                           "dapost/dt = -apost/tau : 1 (event-driven)"]
+                          + [f"{k} : {unit_name(v)} (constant, shared)" for k, v in params.items()])
+        return Contribution(
+            model=model,
+            on_pre=f"apre += 1\n{w} = clip({w} + {rate}*(apost - alpha), 0*w_max, w_max)",
+            on_post=f"apost += 1\n{w} = clip({w} + {rate}*apre, 0*w_max, w_max)",
+            init=params,
+        )

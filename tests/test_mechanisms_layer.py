@@ -1,0 +1,323 @@
+"""Layer-scale mechanisms: InhibitorySTDP, LateralInhibition, DivisiveNormalization (validation tests 2 and 5)."""
+
+import numpy as np
+import pytest
+from brian2 import Hz, Network, SpikeMonitor, StateMonitor, mV, ms, nS, pA, second
+from scipy.optimize import curve_fit
+
+from homeonet import HomeonetError, connect, synapses
+from homeonet.mechanisms import DivisiveNormalization, InhibitorySTDP, LateralInhibition
+from homeonet.models import LIF, ConductanceLIF, RateNeuron, recurrent_ei
+
+
+# ---------------------------------------------------------------------------------------------------------
+# parameter validation
+# ---------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("make, word", [
+    (lambda: InhibitorySTDP(rho0=-1 * Hz), "rho0"),
+    (lambda: InhibitorySTDP(tau=0 * ms), "tau"),
+    (lambda: InhibitorySTDP(eta=-0.1 * nS), "eta"),
+    (lambda: InhibitorySTDP(eta=0.1 * nS, w_max=5 * mV), "w_max"),
+    (lambda: InhibitorySTDP(weight="1w"), "weight"),
+    (lambda: LateralInhibition(k=-1.0), "k"),
+    (lambda: LateralInhibition(tau=0 * ms), "tau"),
+    (lambda: LateralInhibition(hook="gain"), "hook"),
+    (lambda: DivisiveNormalization(sigma=0 * Hz), "sigma"),
+    (lambda: DivisiveNormalization(gamma=-5 * Hz), "gamma"),
+    (lambda: DivisiveNormalization(n=0.5), "n"),
+    (lambda: DivisiveNormalization(drive=""), "drive"),
+])
+def test_bad_parameters_raise_one_line_naming_them(make, word):
+    with pytest.raises(HomeonetError) as err:
+        make()
+    message = str(err.value)
+    assert message.startswith(word) and "\n" not in message
+
+
+def test_attach_requires_the_group_to_carry_the_mechanism():
+    lat = LateralInhibition(k=1.0)
+    layer = RateNeuron().group(5)
+    with pytest.raises(HomeonetError, match="attach"):
+        lat.attach(layer)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# InhibitorySTDP: the rule itself on hand-placed spikes
+# ---------------------------------------------------------------------------------------------------------
+def test_istdp_rule_matches_the_vogels_update_on_known_spikes():
+    from brian2 import SpikeGeneratorGroup
+    istdp = InhibitorySTDP(rho0=5 * Hz, tau=20 * ms, eta=1 * nS, w_max=100 * nS)
+    pre = SpikeGeneratorGroup(1, [0, 0], [10, 50] * ms)
+    post = ConductanceLIF().group(1)
+    post.I_ext = 0 * pA          # never fires by itself
+    spikes_post = SpikeGeneratorGroup(1, [0], [30] * ms)
+    S = synapses(pre, post, "w : siemens", on_pre="g_i_post += w", mechanisms=[istdp])
+    connect(S, i=0, j=0)
+    S.w = 10 * nS
+    # one postsynaptic spike, forced by a second projection that sets v above threshold
+    kick = synapses(spikes_post, post, on_pre="v_post = 0*mV")
+    connect(kick, i=0, j=0)
+    net = Network(pre, post, spikes_post, S, kick)
+    net.run(60 * ms)
+    alpha, tau = 2 * 5 * 0.020, 0.020
+    # pre at 10 ms: apost = 0            -> w = 10 - alpha
+    # post at ~30 ms (kicked above threshold): w += exp(-(t_post - 10 ms)/tau)
+    # pre at 50 ms:  w += apost(50 ms) - alpha
+    t_post = float(post.lastspike[0] / second)
+    assert 0.030 <= t_post <= 0.0302
+    expected = 10 - alpha + np.exp(-(t_post - 0.010) / tau) + np.exp(-(0.050 - t_post) / tau) - alpha
+    # float64 arithmetic on the same closed form: agreement to rounding
+    assert float(S.w[0] / nS) == pytest.approx(expected, rel=1e-9)
+
+
+def test_istdp_clips_weights_and_parameters_are_settable_between_runs():
+    istdp = InhibitorySTDP(rho0=3 * Hz, eta=0.5 * nS, w_max=2 * nS)
+    net = recurrent_ei(ConductanceLIF(), N_E=20, N_I=10, p=0.5, N_in=20, rate_in=20 * Hz, p_in=0.5,
+                       synapse_mechanisms={"IE": [istdp]})
+    IE = net["IE"]
+    assert float(IE.istdp_alpha[:]) == pytest.approx(2 * 3 * 0.020)
+    IE.w = "1*nS + 0.5*nS*rand()"             # inside [0, w_max]: clipping alone would not move them
+    IE.istdp_eta = 0 * nS                     # a warm-up without plasticity leaves the weights alone
+    w0 = np.array(IE.w / nS)
+    net.run(50 * ms)
+    np.testing.assert_array_equal(np.array(IE.w / nS), w0)
+    IE.istdp_eta = 0.5 * nS
+    net.run(200 * ms)
+    w = np.array(IE.w / nS)
+    assert w.min() >= 0 and w.max() <= 2 + 1e-12     # clipped to [0, w_max] (exact clip, rounding only)
+    assert not np.allclose(w, w0)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Validation test 2 (fast): Vogels et al. 2011 in a small, time-compressed network
+# ---------------------------------------------------------------------------------------------------------
+def _vogels_network(N_E, N_I, p, eta):
+    """The Brian2 reference network at in-degrees K_E = 160, K_I = 40 (weights scaled by 200/(p N))."""
+    scale = 0.02 * 10000 / (p * (N_E + N_I))
+    istdp = InhibitorySTDP(rho0=3 * Hz, eta=eta, w_max=100 * nS * scale)
+    net = recurrent_ei(ConductanceLIF(), N_E=N_E, N_I=N_I, p=p, w_e=0.3 * nS * scale, w_i=3 * nS * scale,
+                       N_in=1, rate_in=0 * Hz, p_in=0, w_in=0 * nS, synapse_mechanisms={"IE": [istdp]})
+    for name in ("E", "I"):
+        net[name].I_ext = 200 * pA             # the reference's background current
+        net[name].v = "E_L + rand()*10*mV"
+    net["IE"].w = 1e-10 * nS                   # inhibition starts (almost) absent, as in the reference
+    return net
+
+
+def _balance(net, duration, n_rec=20):
+    """Run *duration* recording currents; return (E rate, E/I correlation, net/total ratio, CV of ISI)."""
+    E = net["E"]
+    mon = StateMonitor(E, ["v", "g_e", "g_i"], record=range(n_rec), dt=1 * ms)
+    net.add(mon)
+    spikes = net["spikes_E"]
+    start, n0 = float(net.t / second), spikes.num_spikes
+    net.run(duration)
+    rate = (spikes.num_spikes - n0) / len(E) / float(duration / second)
+    p = ConductanceLIF().params
+    I_e = np.asarray(mon.g_e * (p["E_e"] - mon.v) / pA)
+    I_i = np.asarray(mon.g_i * (p["E_i"] - mon.v) / pA)
+    I_ext = float(E.I_ext[0] / pA)
+    corr = np.mean([np.corrcoef(I_e[k], -I_i[k])[0, 1] for k in range(n_rec)])
+    excitation = I_e + I_ext                    # synaptic excitation plus the excitatory background drive
+    ratio = np.mean(np.abs((excitation + I_i).mean(axis=1))) / np.mean(excitation)
+    t, i = np.asarray(spikes.t / second), np.asarray(spikes.i[:])
+    keep = t >= start
+    cvs = []
+    for k in np.unique(i[keep]):
+        isi = np.diff(np.sort(t[keep & (i == k)]))
+        if len(isi) >= 2:
+            cvs.append(isi.std() / isi.mean())
+    return rate, corr, ratio, float(np.mean(cvs))
+
+
+def test_vogels_fast_rate_balance_and_irregularity():
+    """Test 2 (fast): 400 E / 100 I at in-degrees of the reference, plasticity annealed (x20 then x2 eta)."""
+    net = _vogels_network(400, 100, 0.4, eta=0.2 * nS)
+    spikes = net["spikes_E"]
+    net.run(250 * ms)
+    rate_before = spikes.num_spikes / 400 / 0.25
+    net.run(1250 * ms)                          # fast phase: eta 20x the reference
+    net["IE"].istdp_eta = 0.02 * nS             # slow phase: eta 2x the reference, less weight noise
+    net.run(1500 * ms)
+    rate, corr, ratio, cv = _balance(net, 2 * second)
+    print(f"Vogels fast: rate before {rate_before:.2f} Hz, after {rate:.2f} Hz, corr {corr:.2f}, "
+          f"net/excitation {ratio:.2f}, CV {cv:.2f}")
+    # without inhibitory weights the network fires an order of magnitude above rho0 (the perturbation)
+    assert rate_before > 5 * 3
+    # the issue's band: 15 % of rho0 (a 2-s count over 400 neurons has ~2 % sampling error)
+    assert abs(rate - 3) / 3 < 0.15
+    # E and I currents co-vary; with no learned inhibition the correlation is ~0 (|r| ~ 0.03 by chance for
+    # 2000 samples), the balanced small network reaches 0.3-0.45 (the full-size run is reported in the note)
+    assert corr > 0.2
+    # the net input is small against the excitation it cancels: ~20 % here (leak and threshold take the rest)
+    assert ratio < 0.35
+    # asynchronous-irregular: Poisson gives 1; sample CVs of ~5 ISIs per neuron are biased low (~0.8 for
+    # Poisson), regular firing would give < 0.3
+    assert 0.6 < cv < 1.4
+
+
+@pytest.mark.long
+def test_vogels_full_size_reference():
+    """Test 2 (long): the Brian2 reference network, 8000 E / 2000 I, 2 %, eta = 0.01 nS, 1 s off then on."""
+    from brian2 import prefs
+    prefs.codegen.target = "cython"
+    net = _vogels_network(8000, 2000, 0.02, eta=0.0 * nS)
+    net.run(1 * second)
+    net["IE"].istdp_eta = 0.01 * nS
+    net.run(14 * second)
+    rate, corr, ratio, cv = _balance(net, 5 * second)
+    print(f"Vogels full size: rate {rate:.2f} Hz, corr {corr:.2f}, net/excitation {ratio:.2f}, CV {cv:.2f}")
+    assert abs(rate - 3) / 3 < 0.15              # the issue's band
+    assert corr > 0.2                            # as in the fast test
+    assert ratio < 0.35                          # as in the fast test
+    assert 0.7 < cv < 1.4                        # 5-s window: ~15 ISIs per neuron, smaller bias than fast test
+
+
+# ---------------------------------------------------------------------------------------------------------
+# LateralInhibition
+# ---------------------------------------------------------------------------------------------------------
+def _soft_wta(D, k):
+    """Fixed point of r = [D - k mean(r)]_+ (iterate the monotone map)."""
+    r = np.maximum(D, 0)
+    for _ in range(10000):
+        new = np.maximum(D - k * r.mean(), 0)
+        if np.allclose(new, r, rtol=0, atol=1e-12):
+            break
+        r = 0.5 * (r + new)
+    return r
+
+
+def test_lateral_inhibition_rate_reaches_the_soft_wta_fixed_point():
+    N, k = 10, 4.0
+    lat = LateralInhibition(k=k)
+    layer = RateNeuron().group(N, mechanisms=[lat])
+    net = Network(layer, *lat.attach(layer))
+    D = np.linspace(2, 20, N)
+    layer.I_ext = D * Hz
+    net.run(300 * ms)
+    r = np.asarray(layer.r / Hz)
+    expected = _soft_wta(D, k)
+    # 30 membrane time constants: the transient is below e^-10 of the rates (the loop is stable, gain < 1+k)
+    np.testing.assert_allclose(r, expected, atol=1e-3)
+    assert r[0] == pytest.approx(0, abs=1e-3) and r[-1] > 0      # weak units silenced, strong ones kept
+    # the pool holds the layer mean (read it from the pool: Brian2 cannot index a constant-index linked variable)
+    assert float(lat.pool_of(layer).P[0] / Hz) == pytest.approx(r.mean(), rel=1e-3)
+
+
+def test_lateral_inhibition_spiking_pool_lowers_rates_and_sharpens_contrast():
+    def run(mechs):
+        lat = mechs[0] if mechs else None
+        E = LIF().group(20, mechanisms=mechs)
+        E.I_ext = np.linspace(22, 30, 20) * mV
+        objs = [E] + (list(lat.attach(E)) if lat else [])
+        mon = SpikeMonitor(E)
+        Network(*objs, mon).run(500 * ms)
+        return np.asarray(mon.count) / 0.5
+    free = run([])
+    inhibited = run([LateralInhibition(k=0.2 * mV / Hz, tau=10 * ms)])
+    assert inhibited.mean() < 0.8 * free.mean()           # the pool inhibits (deterministic: no noise)
+    # contrast (strongest / weakest active unit) grows: subtraction hits weak units relatively harder
+    active = inhibited > 0
+    assert inhibited[active][-1] / inhibited[active][0] > free[active][-1] / free[active][0]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# DivisiveNormalization: validation test 5
+# ---------------------------------------------------------------------------------------------------------
+def test_divisive_normalization_is_exact_and_fits_naka_rushton():
+    """Test 5: the rate layer's contrast response is Carandini-Heeger exactly, hence Naka-Rushton."""
+    gamma, sigma, n, N = 50.0, 10.0, 2.0, 10
+    dn = DivisiveNormalization(gamma=gamma * Hz, sigma=sigma * Hz, n=n)
+    layer = RateNeuron().group(N, mechanisms=[dn])
+    net = Network(layer, *dn.attach(layer))
+    w = np.linspace(0.2, 1.0, N)
+    contrasts = np.array([0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128])
+    R = []
+    for c in contrasts:
+        layer.I_ext = c * w * Hz
+        net.run(150 * ms)                   # 15 time constants per contrast
+        R.append(np.asarray(layer.r / Hz))
+    R = np.array(R)
+    D = contrasts[:, None] * w[None, :]
+    expected = gamma * D ** n / (sigma ** n + (D ** n).sum(axis=1, keepdims=True))
+    # exact normalization at the fixed point; the remaining transient is e^-15 ~ 3e-7 of the step
+    np.testing.assert_allclose(R, expected, rtol=1e-5, atol=1e-9)
+
+    def naka_rushton(c, r_max, c50, n_):
+        return r_max * c ** n_ / (c50 ** n_ + c ** n_)
+    unit = N - 1
+    popt, _ = curve_fit(naka_rushton, contrasts, R[:, unit], p0=(R[-1, unit], 5.0, 2.0))
+    resid = R[:, unit] - naka_rushton(contrasts, *popt)
+    r2 = 1 - np.sum(resid ** 2) / np.sum((R[:, unit] - R[:, unit].mean()) ** 2)
+    print(f"Naka-Rushton fit: R^2 = {r2:.8f}, R_max {popt[0]:.3f} Hz, c50 {popt[1]:.3f}, n {popt[2]:.3f}")
+    assert r2 > 0.99                                    # the issue's criterion
+    # the fitted parameters are the analytic ones (c50 = sigma / (sum w^n)^(1/n), R_max = gamma w_i^n / sum w^n)
+    assert popt[1] == pytest.approx(sigma / np.sum(w ** n) ** (1 / n), rel=1e-3)
+    assert popt[0] == pytest.approx(gamma * w[unit] ** n / np.sum(w ** n), rel=1e-3)
+    assert popt[2] == pytest.approx(n, rel=1e-3)
+
+
+def test_divisive_normalization_spiking_shunting_divides_rates():
+    def run(mechs):
+        dn = mechs[0] if mechs else None
+        E = LIF().group(20, mechanisms=mechs)
+        E.I_e = 0 * mV
+        E.I_ext = 0 * mV
+        # drive through the synaptic input (the gain hook divides synaptic input only)
+        from brian2 import PoissonGroup
+        src = PoissonGroup(50, 100 * Hz)
+        S = synapses(src, E, "w : volt", on_pre="I_e_post += w")
+        connect(S)
+        S.w = "(0.8 + 0.8*j/19)*mV"        # mean drive 20-40 mV: threshold at 20 mV
+        mon = SpikeMonitor(E)
+        objs = [E, src, S, mon] + (list(dn.attach(E)) if dn else [])
+        Network(*objs).run(1 * second)
+        return np.asarray(mon.count, dtype=float)
+    free = run([])
+    from brian2 import seed
+    seed(2021)
+    dn = DivisiveNormalization(sigma=100 * Hz, n=1, tau=20 * ms)
+    shunted = run([dn])
+    print(f"shunting: free {free.mean():.1f} Hz, shunted {shunted.mean():.1f} Hz")
+    assert free.sum() > 0
+    assert shunted.sum() < 0.8 * free.sum()          # pooled shunting lowers the layer's output
+
+
+# ---------------------------------------------------------------------------------------------------------
+# cpp_standalone: the same pooled and synaptic mechanisms give the same numbers as runtime
+# ---------------------------------------------------------------------------------------------------------
+def _standalone_net():
+    """Deterministic (no random numbers): rate layer with DN and LI, spiking E/I with iSTDP and a pool."""
+    from brian2 import SpikeGeneratorGroup
+    dn = DivisiveNormalization(gamma=50 * Hz, sigma=10 * Hz, n=2)
+    rate_layer = RateNeuron().group(8, mechanisms=[dn], name="rates")
+    rate_layer.I_ext = np.linspace(1, 30, 8) * Hz
+    lat = LateralInhibition(k=0.05 * mV / Hz)
+    E = LIF().group(10, mechanisms=[lat], name="E")
+    E.I_ext = np.linspace(21, 30, 10) * mV
+    times = np.arange(5, 400, 7) * ms
+    I = SpikeGeneratorGroup(3, np.arange(len(times)) % 3, times, name="I")
+    istdp = InhibitorySTDP(rho0=10 * Hz, eta=0.05 * mV, w_max=5 * mV)
+    S = synapses(I, E, "w : volt", on_pre="I_i_post += w", mechanisms=[istdp], name="IE")
+    connect(S)
+    S.w = "0.1*mV*(1 + i + j)"
+    mon = SpikeMonitor(E, name="spk")
+    objs = [rate_layer, E, I, S, mon, *dn.attach(rate_layer), *lat.attach(E)]
+    net = Network(*objs)
+    net.run(400 * ms)
+    return (np.asarray(rate_layer.r / Hz), np.asarray(S.w / mV), np.asarray(mon.count))
+
+
+@pytest.mark.standalone
+def test_standalone_matches_runtime():
+    from homeonet.simulate import use_device
+    from brian2 import start_scope
+    r_rt, w_rt, c_rt = _standalone_net()
+    start_scope()
+    with use_device("cpp_standalone"):
+        r_sa, w_sa, c_sa = _standalone_net()
+    # same algorithm, same double precision, no random numbers: agreement to rounding, and identical spikes
+    np.testing.assert_allclose(r_sa, r_rt, rtol=1e-9)
+    np.testing.assert_array_equal(c_sa, c_rt)
+    np.testing.assert_allclose(w_sa, w_rt, rtol=1e-9, atol=1e-12)
+    assert c_rt.sum() > 0 and not np.allclose(w_rt, w_rt[0])
