@@ -19,9 +19,11 @@ from brian2 import Hz, Network, PoissonGroup, SpikeMonitor, Synapses, mV, ms, se
 
 import homeonet as hn
 from homeonet.models import LIF, recurrent_ei
+from homeonet.models.experiments import SPIKING, four_scales
 from homeonet.models.networks import DEFAULT_WEIGHTS
 
-N_E, N_I, N_IN, RATE_IN, P, P_IN = 400, 100, 500, 20 * Hz, 0.1, 0.2
+# the network of the ready-made models (homeonet.models.experiments.SPIKING)
+N_E, N_I, N_IN, RATE_IN, P, P_IN = (SPIKING[k] for k in ("N_E", "N_I", "N_in", "rate_in", "p", "p_in"))
 
 
 def plain():
@@ -83,7 +85,12 @@ def main():
     rows = [("plain Brian2", plain),
             ("homeonet, no mechanism", built),
             ("homeonet + IP (eta=0, same activity)", lambda: built([hn.IntrinsicPlasticity(eta=0 * mV / Hz)])),
-            ("homeonet + IP (target 5 Hz)", lambda: built([hn.IntrinsicPlasticity(target=5 * Hz)]))]
+            ("homeonet + IP (target 5 Hz)", lambda: built([hn.IntrinsicPlasticity(target=5 * Hz)])),
+            # the "four scales" model (IP, synaptic scaling, inhibitory STDP, global factor) with its
+            # learning rates at 0 (same activity as the plain network: the cost of the mechanisms) ...
+            ("four scales (rates 0, same activity)", lambda: four_scales(duration, modulation=False, plastic=False)),
+            # ... and plastic (activity regulated to 5 Hz, so spike work differs)
+            ("four scales (plastic)", lambda: four_scales(duration, modulation=False, plastic=True))]
     print(f"E/I LIF network {N_E}+{N_I}, {N_IN} Poisson inputs, {args.duration:g} s simulated, "
           f"target {args.target}, best of {args.repeats} (variants interleaved)")
     best = {label: (float("inf"), 0) for label, _ in rows}

@@ -198,6 +198,16 @@ class Mechanism:
         """Contribution to the synapses, in local names (``None``: none)."""
         return None
 
+    def objects(self, group) -> tuple:
+        """Helper Brian2 objects this mechanism needs next to *group* (default none).
+
+        Called by :func:`neuron_group` once the group exists; the objects are added
+        to the group's ``contained_objects``, so adding the group to a ``Network``
+        adds them too (e.g. the one-unit pool through which layer-scale mechanisms
+        read a layer-wide sum).
+        """
+        return ()
+
     def full(self, local: str) -> str:
         """Full (prefixed) name of a local variable or parameter."""
         return f"{self.name}_{local}"
@@ -387,6 +397,8 @@ def neuron_group(N, model, *, mechanisms=(), threshold=None, reset=None, rate=No
                                **kwargs)
     group._homeonet_target = target
     _install(group, parts)
+    for mech, _ in parts:
+        group.contained_objects.extend(mech.objects(group))
     return group
 
 

@@ -11,16 +11,18 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from brian2 import Hz, TimedArray, mV, ms, second
+from brian2 import Hz, TimedArray, mV, ms, nS, pA, second
 
 from homeonet._validate import HomeonetError
-from homeonet.mechanisms import IntrinsicPlasticity, RateSensor
+from homeonet.mechanisms import (GlobalHomeostasis, InhibitorySTDP, IntrinsicPlasticity, RateSensor,
+                                 SynapticScaling)
+from homeonet.protocols import ActivityBlockade, Disinhibition
 
 from .networks import feedforward, recurrent_ei
-from .neurons import LIF, RateNeuron
+from .neurons import LIF, ConductanceLIF, RateNeuron
 from .stimuli import class_patterns
 
-__all__ = ["Experiment", "EXPERIMENTS", "DEFAULT", "get_experiment", "summarise"]
+__all__ = ["Experiment", "EXPERIMENTS", "DEFAULT", "get_experiment", "summarise", "four_scales"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,80 @@ def _rate(duration):
                        record={f"L{k + 1}": ["r", "ip_theta"] for k in range(len(P["layers"]))}, record_dt=10 * ms)
 
 
+def _scaling(protocol, keys):
+    """E/I network with synaptic scaling of E's excitatory inputs and a perturbation from half time."""
+    def build(duration):
+        P = SPIKING
+        ss = SynapticScaling(target=P["target"], compression=3600, period=100 * ms,
+                             sensor=RateSensor(tau=300 * ms, initial=P["target"], name="ss_sensor"))
+        syn = {"EE": [ss], "inE": [ss]}
+        for key in keys:
+            syn.setdefault(key, []).append(protocol(np.round(float(duration / ms) / 2) * ms))
+        return recurrent_ei(LIF(), N_E=P["N_E"], N_I=P["N_I"], p=P["p"], N_in=P["N_in"], rate_in=P["rate_in"],
+                            p_in=P["p_in"], weight_cv=0.5, mechanisms_E=[ss], synapse_mechanisms=syn,
+                            record={"E": ["ss_s"]}, record_dt=100 * ms)
+    return build
+
+
+#: Parameters of the Vogels et al. (2011) demo: the Brian2 reference network at in-degrees 160 E / 40 I
+#: in 400 + 100 neurons (weights scaled from 2 % of 10000 to 40 % of 500), plasticity sped up 5x.
+VOGELS = {"rho0": 3 * Hz, "eta": 0.05 * nS, "N_E": 400, "N_I": 100, "p": 0.4, "I_ext": 200 * pA,
+          "w_e": 0.3 * nS, "w_i": 3 * nS, "w_max": 100 * nS}
+
+
+def _vogels(duration):
+    P = VOGELS
+    istdp = InhibitorySTDP(rho0=P["rho0"], eta=P["eta"], w_max=P["w_max"],
+                           factor=f"int(t >= {np.round(float(duration / ms) / 4)!r}*ms)")
+    net = recurrent_ei(ConductanceLIF(), N_E=P["N_E"], N_I=P["N_I"], p=P["p"], w_e=P["w_e"], w_i=P["w_i"],
+                       N_in=1, rate_in=0 * Hz, p_in=0, w_in=0 * nS, synapse_mechanisms={"IE": [istdp]})
+    for name in ("E", "I"):
+        net[name].I_ext = P["I_ext"]
+        net[name].v = "E_L + rand()*10*mV"
+    net["IE"].w = 1e-10 * nS  # inhibition starts absent and is learned
+    return net
+
+
+def _global(duration):
+    P = SPIKING
+    glob = GlobalHomeostasis(gamma=P["target"], tau_H=100 * ms, tau_G=500 * ms)
+    return recurrent_ei(LIF(), N_E=P["N_E"], N_I=P["N_I"], p=P["p"], N_in=P["N_in"], rate_in=P["rate_in"],
+                        p_in=P["p_in"], modulation=_step(duration, 0.5, 1.5), mechanisms_E=[glob])
+
+
+def four_scales(duration, modulation=True, plastic=True):
+    """The four scales in one E/I network: IP (neuron), synaptic scaling (synapses),
+    inhibitory STDP (layer) and a global factor (network), all with the same 5 Hz set point.
+
+    Parameters
+    ----------
+    duration : Quantity
+        Simulated time (the input drops to 70 % at half time when *modulation*).
+    modulation : bool
+        Apply the perturbation.
+    plastic : bool
+        With False every learning rate is 0: the mechanisms run but leave the activity as it is
+        (used by the benchmark to measure their cost at equal activity).
+
+    Returns
+    -------
+    brian2.Network
+    """
+    P = SPIKING
+    on = 1.0 if plastic else 0.0
+    sensor = RateSensor(tau=P["sensor_tau"], initial=P["target"], name="rate")
+    ip = IntrinsicPlasticity(target=P["target"], eta=on * 0.02 * mV / Hz, period=P["period"], sensor=sensor)
+    ss = SynapticScaling(target=P["target"], compression=3600 if plastic else 1.0, period=P["period"],
+                         sensor=sensor, s_max=10.0 if plastic else 1.0, s_min=0.1 if plastic else 1.0)
+    istdp = InhibitorySTDP(rho0=P["target"], eta=on * 0.02 * mV, w_max=20 * mV)
+    glob = GlobalHomeostasis(gamma=P["target"], tau_H=200 * ms, tau_G=2 * second, G_min=0.2 if plastic else 1.0,
+                             G_max=5.0 if plastic else 1.0)
+    return recurrent_ei(LIF(), N_E=P["N_E"], N_I=P["N_I"], p=P["p"], N_in=P["N_in"], rate_in=P["rate_in"],
+                        p_in=P["p_in"], modulation=_step(duration, 0.5, 0.7) if modulation else None,
+                        mechanisms_E=[ip, ss, glob], synapse_mechanisms={"EE": [ss], "inE": [ss], "IE": [istdp]},
+                        record={"E": ["ip_theta", "ss_s"]}, record_dt=100 * ms)
+
+
 EXPERIMENTS = {e.name: e for e in [
     Experiment("homeostasis", "E/I LIF network with intrinsic plasticity; input drops to 70% at half time, "
                "rates recover to 5 Hz", 12 * second, _spiking(0.7), "E", SPIKING["target"],
@@ -108,6 +184,24 @@ EXPERIMENTS = {e.name: e for e in [
     Experiment("overdrive", "E/I LIF network with intrinsic plasticity; input rises to 150% at half time, "
                "rates return to 5 Hz", 12 * second, _spiking(1.5), "E", SPIKING["target"],
                "input rate x1.5 (overdrive)", params={**SPIKING, "perturbation_factor": 1.5}),
+    Experiment("turrigiano_ttx", "Turrigiano 1998: E/I LIF network with synaptic scaling; input halved (TTX-like "
+               "blockade) at half time, excitatory inputs scale up, rates recover", 12 * second,
+               _scaling(lambda t: ActivityBlockade(onset=t, factor=0.5), ("inE", "inI")), "E", SPIKING["target"],
+               "input synapses x0.5 (activity blockade)", params={**SPIKING, "perturbation": "ActivityBlockade x0.5"}),
+    Experiment("turrigiano_bicuculline", "Turrigiano 1998: E/I LIF network with synaptic scaling; inhibition "
+               "blocked (bicuculline-like) at half time, excitatory inputs scale down", 12 * second,
+               _scaling(lambda t: Disinhibition(onset=t), ("IE",)), "E", SPIKING["target"],
+               "inhibitory synapses blocked (disinhibition)", params={**SPIKING, "perturbation": "Disinhibition"}),
+    Experiment("vogels", "Vogels 2011: conductance-based E/I network; inhibitory STDP switched on at 1/4 of the "
+               "run balances excitation and brings E to rho0 = 3 Hz", 8 * second, _vogels, "E", VOGELS["rho0"],
+               "inhibitory STDP switched on", onset=0.25, params=dict(VOGELS)),
+    Experiment("global_homeostasis", "Zenke 2015-style global factor: the gain of the E population follows its "
+               "low-passed rate; input x1.5 at half time, population rate returns to 5 Hz", 6 * second, _global,
+               "E", SPIKING["target"], "input rate x1.5", params={**SPIKING, "perturbation_factor": 1.5}),
+    Experiment("four_scales", "the four scales at once: intrinsic plasticity, synaptic scaling, inhibitory STDP "
+               "and a global factor in one E/I LIF network; input x0.7 at half time", 12 * second, four_scales,
+               "E", SPIKING["target"], "input rate x0.7 (deprivation)",
+               params={**SPIKING, "perturbation_factor": 0.7}),
     Experiment("rate_homeostasis", "feed-forward rate network (100-50 units) with intrinsic plasticity on "
                "class patterns; input doubles at half time", 10 * second, _rate, "L1", RATE["target"],
                "input rates x2", params={**RATE, "perturbation_factor": 2.0}),

@@ -200,3 +200,16 @@ def test_mechanism_on_user_group_runs_in_cpp_standalone_like_runtime():
     # same equations, same deterministic input: devices differ only by floating-point
     # evaluation order, far below 1e-6 mV
     assert np.allclose(runtime, standalone, atol=1e-6)
+
+
+def test_helper_objects_of_a_mechanism_are_contained_in_the_group():
+    from homeonet.models import RateNeuron
+
+    lat = hn.LateralInhibition(k=1.0)
+    layer = RateNeuron().group(10, mechanisms=[lat])
+    layer.I_ext = np.linspace(10, 50, 10) * Hz
+    net = Network(layer)  # no explicit pool: it comes with the group
+    net.run(100 * ms)
+    pool = lat.pool_of(layer)
+    assert pool in layer.contained_objects and lat.attach(layer)[0] is pool  # attach is idempotent
+    assert np.isclose(float(pool.P[0] / Hz), float(np.mean(layer.r[:] / Hz)), rtol=1e-3)

@@ -15,10 +15,10 @@ quantity through a helper group of size 1 (the *pool*):
   index ``0``, so reading it costs nothing beyond the load (no synapses, no
   per-neuron copy).
 
-The protocol of :mod:`homeonet.mechanism` contributes to existing groups only,
-so a mechanism that needs a pool exposes :meth:`PooledMechanism.attach`, which
-builds the pool and its synapses for one layer and returns them, to be added to
-the ``Network`` with the layer.
+:func:`homeonet.neuron_group` builds the pool with the layer (through
+:meth:`Mechanism.objects`) and puts it in the layer's ``contained_objects``, so
+``Network(layer)`` runs it. :meth:`PooledMechanism.attach` returns the same
+objects (idempotent), for code that adds them explicitly.
 """
 
 from __future__ import annotations
@@ -82,6 +82,9 @@ class PooledMechanism(Mechanism):
             ``(pool, synapses)``: add them to the network with the group
             (``net.add(mech.attach(group))``).
         """
+        attached = getattr(self, "_attached", {}).get(group.name)
+        if attached is not None and attached[0].name.startswith(name or f"{group.name}_{self.name}"):
+            return attached  # built already (neuron_group attaches it automatically)
         declared = getattr(getattr(group, "equations", None), "names", set())
         target = Target.of(group)
         linked = self.linked_for(target)
@@ -107,6 +110,10 @@ class PooledMechanism(Mechanism):
         self._attached = getattr(self, "_attached", {})
         self._attached[group.name] = (pool, syn)
         return pool, syn
+
+    def objects(self, group):
+        """The pool and its synapses, built when the group is (see :meth:`attach`)."""
+        return self.attach(group)
 
     def pool_of(self, group):
         """Return the pool ``NeuronGroup`` built by :meth:`attach` for *group*."""

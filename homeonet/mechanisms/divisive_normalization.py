@@ -75,7 +75,7 @@ class DivisiveNormalization(PooledMechanism):
     >>> from homeonet.mechanisms import DivisiveNormalization
     >>> dn = DivisiveNormalization(gamma=50*Hz, sigma=10*Hz, n=2)
     >>> layer = RateNeuron().group(8, mechanisms=[dn])
-    >>> net = Network(layer, *dn.attach(layer))
+    >>> net = Network(layer)  # the pool is contained in the group
     """
 
     prefix = "dn"

@@ -67,7 +67,7 @@ class GlobalHomeostasis(PooledMechanism):
     >>> from homeonet.mechanisms import GlobalHomeostasis
     >>> glob = GlobalHomeostasis(gamma=5*Hz, tau_H=0.2*second, tau_G=1*second)
     >>> E = LIF().group(50, mechanisms=[glob])
-    >>> net = Network(E, *glob.attach(E))
+    >>> net = Network(E)  # the pool is contained in the group
     """
 
     prefix = "glob"

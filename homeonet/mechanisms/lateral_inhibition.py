@@ -57,9 +57,8 @@ class LateralInhibition(PooledMechanism):
 
     Notes
     -----
-    The protocol contributes to existing groups only, so the pool is built
-    separately: ``layer = model.group(N, mechanisms=[lat])``, then
-    ``net.add(lat.attach(layer))``.
+    The pool is built with the group (``layer = model.group(N, mechanisms=[lat])``)
+    and contained in it, so ``Network(layer)`` runs it; ``attach(layer)`` returns it.
 
     Examples
     --------
@@ -68,7 +67,7 @@ class LateralInhibition(PooledMechanism):
     >>> from homeonet.mechanisms import LateralInhibition
     >>> lat = LateralInhibition(k=2.0)
     >>> layer = RateNeuron().group(20, mechanisms=[lat])
-    >>> net = Network(layer, *lat.attach(layer))
+    >>> net = Network(layer)  # the pool is contained in the group
     >>> "lat_P" in layer.variables
     True
     """
