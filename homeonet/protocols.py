@@ -104,7 +104,22 @@ class InputStep(ScheduledScale):
     prefix = "input_step"
 
 
-class Lesion(Mechanism):
+class _RandomLesion(Mechanism):
+    """Base of the lesions: an onset and a Bernoulli fraction, drawn per element."""
+
+    def __init__(self, onset, fraction=0.2, name=None):
+        super().__init__(name)
+        self.onset, _ = _window(onset, None)
+        self.fraction = float(check_quantity("fraction", fraction, 1, low=0, high=1))
+
+    def parameters(self):
+        return {"onset": self.onset, "fraction": self.fraction}
+
+    def _lesioned(self):
+        return {"lesioned": f"int(rand() < {self.fraction!r})"}
+
+
+class Lesion(_RandomLesion):
     r"""Silence a random fraction of neurons from ``onset`` on (a lesion).
 
     Each neuron is lesioned with probability :math:`p` (drawn from Brian2's seeded
@@ -125,23 +140,15 @@ class Lesion(Mechanism):
 
     prefix = "lesion"
 
-    def __init__(self, onset, fraction=0.2, name=None):
-        super().__init__(name)
-        self.onset, _ = _window(onset, None)
-        self.fraction = float(check_quantity("fraction", fraction, 1, low=0, high=1))
-
-    def parameters(self):
-        return {"onset": self.onset, "fraction": self.fraction}
-
     def neurons(self, target: Target) -> Contribution:
         unit = target.hooks.get("theta", (volt if target.spiking else Hz,))[0]
         big = Quantity(1e6, dim=Quantity(unit).dim) if not target.spiking else 1 * volt
         return Contribution(model=f"lesioned : 1 (constant)\noff = big*lesioned*int(t >= onset) : {unit_name(unit)}",
                             params={"onset": self.onset, "big": big}, hooks={"theta": "off"},
-                            init={"lesioned": f"int(rand() < {self.fraction!r})"})
+                            init=self._lesioned())
 
 
-class SynapseLesion(Mechanism):
+class SynapseLesion(_RandomLesion):
     r"""Remove a random fraction of synapses from ``onset`` on.
 
     .. math:: \mathrm{scale}_{ij} \mathrel{\times}= 1 - \ell_{ij}\,[t \ge t_\mathrm{on}],
@@ -159,15 +166,7 @@ class SynapseLesion(Mechanism):
 
     prefix = "cut"
 
-    def __init__(self, onset, fraction=0.2, name=None):
-        super().__init__(name)
-        self.onset, _ = _window(onset, None)
-        self.fraction = float(check_quantity("fraction", fraction, 1, low=0, high=1))
-
-    def parameters(self):
-        return {"onset": self.onset, "fraction": self.fraction}
-
     def synapses(self, target: Target) -> Contribution:
         return Contribution(model="lesioned : 1 (constant)\nintact = 1 - lesioned*int(t >= onset) : 1",
                             params={"onset": self.onset}, hooks={"scale": ("intact", "product")},
-                            init={"lesioned": f"int(rand() < {self.fraction!r})"})
+                            init=self._lesioned())

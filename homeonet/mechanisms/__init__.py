@@ -14,3 +14,6 @@ from .synaptic_scaling import SynapticScaling
 from .weight_normalization import WeightNormalization
 
 __all__ += ["SynapticScaling", "WeightNormalization"]
+from .structural_plasticity import StructuralPlasticity
+
+__all__ += ["StructuralPlasticity"]
