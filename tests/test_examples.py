@@ -22,7 +22,12 @@ def test_examples_exist_with_titled_docstrings():
         assert "Reference" in text, path.name
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+# examples whose code a default test already exercises in full run only with -m long
+SLOW = {"Turrigiano_et_al_1998.py", "ann_usage.py"}
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.long) if p.name in SLOW else p
+                                  for p in EXAMPLES], ids=lambda p: p.name)
 def test_example_runs(path, tmp_path):
     if path.name.startswith("ann_") and importlib.util.find_spec("torch") is None:
         pytest.skip("needs the 'ann' extra (torch)")
