@@ -93,8 +93,8 @@ class Results:
             if isinstance(obj, SpikeMonitor):
                 pop, n = obj.source.name, len(obj.source)
                 dim = f"spike_{pop}"
-                i = np.asarray(obj.i[:], dtype=np.int32)
-                t = np.asarray(obj.t[:] / second, dtype=float)
+                i = np.array(obj.i[:], dtype=np.int32)  # copies: monitor memory may be freed with the network
+                t = np.array(obj.t[:] / second, dtype=float)
                 data[f"spike_index_{pop}"] = (dim, i, {"n_neurons": n, "long_name": f"neuron index of {pop} spikes"})
                 data[f"spike_time_{pop}"] = (dim, t, {"units": "second", "long_name": f"time of {pop} spikes"})
                 _, rate = population_rate(t, n, T, bin=rate_bin)
@@ -104,16 +104,16 @@ class Results:
                 src = obj.source.name
                 is_syn = isinstance(obj.source, Synapses)
                 tdim, ndim = f"t_{src}", (f"synapse_{src}" if is_syn else f"neuron_{src}")
-                coords[tdim] = (tdim, np.asarray(obj.t / second, dtype=float), {"units": "second"})
-                idx = np.asarray(obj.record, dtype=np.int64) if not isinstance(obj.record, bool) else np.arange(len(obj.source))
+                coords[tdim] = (tdim, np.array(obj.t / second, dtype=float), {"units": "second"})
+                idx = np.array(obj.record, dtype=np.int64) if not isinstance(obj.record, bool) else np.arange(len(obj.source))
                 coords[ndim] = (ndim, idx)
                 if is_syn:
-                    coords[f"{src}_i"] = (ndim, np.asarray(obj.source.i[:], dtype=np.int64)[idx])
-                    coords[f"{src}_j"] = (ndim, np.asarray(obj.source.j[:], dtype=np.int64)[idx])
+                    coords[f"{src}_i"] = (ndim, np.array(obj.source.i[:], dtype=np.int64)[idx])
+                    coords[f"{src}_j"] = (ndim, np.array(obj.source.j[:], dtype=np.int64)[idx])
                 for var in obj.record_variables:
                     values = getattr(obj, var)
                     dims = get_dimensions(values)
-                    arr = np.asarray(values / Quantity(1.0, dim=dims) if isinstance(values, Quantity) else values,
+                    arr = np.array(values / Quantity(1.0, dim=dims) if isinstance(values, Quantity) else values,
                                      dtype=float).T
                     data[f"{src}_{var}"] = ((tdim, ndim), arr, {"units": unit_name(dims)})
         ds = xr.Dataset({k: xr.Variable(*v) for k, v in data.items()},

@@ -59,10 +59,11 @@ def test_unwritable_output_folder(tmp_path, capsys):
     assert code == 2 and "--out must be a writable folder" in err and err.count("\n") == 1
 
 
-def test_console_script_exits_2_without_traceback():
+def test_console_script_exits_2_without_traceback(tmp_path):
     exe = shutil.which("homeonet")
     cmd = [exe] if exe else [sys.executable, "-m", "homeonet"]
-    proc = subprocess.run(cmd + ["run", "--duration=-5s"], capture_output=True, text=True)
+    # outside the checkout, so that `python -m homeonet` imports the installed package
+    proc = subprocess.run(cmd + ["run", "--duration=-5s"], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("homeonet: error: --duration") and "Traceback" not in proc.stderr
 

@@ -59,8 +59,8 @@ def test_built_wheel_imports_every_subpackage_outside_the_checkout(tmp_path):
         for name in names:
             try:
                 importlib.import_module(name)
-            except ModuleNotFoundError as err:
-                if err.name != "torch":   # the optional ANN extra
+            except ImportError as err:
+                if "torch" not in str(err).lower():   # homeonet.ann needs the optional "ann" extra
                     raise
         import homeonet.models, homeonet.analysis
         assert homeonet.models.__file__.startswith({str(site)!r})

@@ -97,6 +97,7 @@ class PooledMechanism(Mechanism):
         prefix = name or f"{group.name}_{self.name}"
         namespace = dict(parts.get("namespace", {}))
         pool = NeuronGroup(1, parts["model"], method=parts.get("method", "exact"), namespace=namespace,
+                           dt=parts.get("dt"),
                            name=f"{prefix}_pool")
         for k, v in parts.get("init", {}).items():
             setattr(pool, k, v)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from brian2 import Hz, second
+from brian2 import Hz, ms, second
 
 from .._validate import HomeonetError, check_quantity
 from ..mechanism import Contribution, Target
 from ._pool import PooledMechanism
+from .rate_sensor import RateSensor
 
 __all__ = ["GlobalHomeostasis"]
 
@@ -14,11 +15,12 @@ __all__ = ["GlobalHomeostasis"]
 class GlobalHomeostasis(PooledMechanism):
     r"""A global activity signal :math:`H` compared with a set point :math:`\gamma`.
 
-    One pool unit low-passes the population rate of the group,
+    The population rate is the mean of the neurons' rate estimates :math:`A_j`
+    (a :class:`RateSensor` of time constant :math:`\tau_H`, shared with other
+    mechanisms of the group when given), read every period :math:`T`:
 
-    .. math:: \tau_H \frac{dH}{dt} = -H + \frac{\tau_H}{N}\sum_j\sum_f \delta(t - t_j^f)
-              \ \text{(spiking)}, \qquad
-              \tau_H \frac{dH}{dt} = \frac{1}{N}\sum_j r_j - H \ \text{(rate)},
+    .. math:: H = \frac{1}{N}\sum_j A_j, \qquad \tau_H \frac{dA_j}{dt} = -A_j + \sum_f \delta(t - t_j^f)
+              \ \text{(spiking; for rate neurons } r_j \text{ replaces the spike train)},
 
     and the global factor :math:`G_\mathrm{err} = H - \gamma` (Zenke, Agnes &
     Gerstner 2015, Nat. Commun. 6:6922) drives a shared gain :math:`G` by
@@ -39,11 +41,10 @@ class GlobalHomeostasis(PooledMechanism):
     factor instead (``hook=None``), e.g. ``InhibitorySTDP(factor='glob_H_post/(5*Hz) - 1')``
     in the spirit of Zenke et al.'s third-factor inhibitory plasticity.
 
-    **Cost.** A helper group of one unit built by :meth:`attach`. Spiking
-    groups: O(1) per spike (one synapse per neuron into the pool) and O(1) per
-    step; rate groups: one ``(summed)`` pass over :math:`N` synapses per step.
-    The group reads :math:`H` and :math:`G` through linked variables with a
-    constant index (free).
+    **Cost.** A helper group of one unit (the pool) on a clock of period
+    :math:`T`: one ``(summed)`` pass over :math:`N` synapses and one gain update
+    per period, nothing per time step beyond the rate sensor. The group reads
+    :math:`H` and :math:`G` through linked variables with a constant index (free).
 
     Parameters
     ----------
@@ -57,6 +58,10 @@ class GlobalHomeostasis(PooledMechanism):
         Bounds of the gain, 0 < G_min <= 1 <= G_max.
     hook : str or None
         Hook driven by :math:`G` (default ``'gain'``); ``None``: drive nothing.
+    period : Quantity
+        Period :math:`T` of the pool's clock (> 0 s, at most :math:`\tau_G/5`).
+    sensor : RateSensor, optional
+        The neurons' rate estimate (default: a new one with :math:`\tau_H`, starting at :math:`\gamma`).
     name : str
         Prefix of the mechanism's names (default ``'glob'``).
 
@@ -75,8 +80,9 @@ class GlobalHomeostasis(PooledMechanism):
     linked = {"H": "H", "G": "G"}
 
     def __init__(self, gamma=5 * Hz, tau_H=0.2 * second, tau_G=1 * second, G_min=0.01, G_max=100.0, hook="gain",
-                 name=None):
+                 period=10 * ms, sensor=None, name=None):
         super().__init__(name)
+        self.period = check_quantity("period", period, second, low=0 * second, low_open=True)
         self.gamma = check_quantity("gamma", gamma, Hz, low=0 * Hz, low_open=True)
         self.tau_H = check_quantity("tau_H", tau_H, second, low=0 * second, low_open=True)
         self.tau_G = check_quantity("tau_G", tau_G, second, low=0 * second, low_open=True)
@@ -85,10 +91,21 @@ class GlobalHomeostasis(PooledMechanism):
         if hook is not None and (not isinstance(hook, str) or not hook.isidentifier()):
             raise HomeonetError(f"hook must be a hook name (e.g. 'gain') or None, got {hook!r}")
         self.hook = hook
+        if self.period * 5 > self.tau_G:
+            raise HomeonetError(f"period must be at most tau_G/5 ({self.tau_G / 5}) for a stable gain update, "
+                                f"got {self.period}")
+        self.sensor = sensor if sensor is not None else RateSensor(tau=self.tau_H, initial=self.gamma,
+                                                                   name=f"{self.name}_sensor")
+        if not isinstance(self.sensor, RateSensor):
+            raise HomeonetError(f"sensor must be a RateSensor, got {sensor!r}")
+
+    @property
+    def requires(self):
+        return (self.sensor,)
 
     def parameters(self):
         return {"gamma": self.gamma, "tau_H": self.tau_H, "tau_G": self.tau_G, "G_min": self.G_min,
-                "G_max": self.G_max, "hook": self.hook}
+                "G_max": self.G_max, "hook": self.hook, "period": self.period}
 
     def neurons(self, target: Target) -> Contribution:
         if not target.spiking and not target.rate:
@@ -97,15 +114,13 @@ class GlobalHomeostasis(PooledMechanism):
         return Contribution(model="H : Hz (linked)\nG : 1 (linked)", params={"gamma": self.gamma}, hooks=hooks)
 
     def pool_parts(self, target: Target, n: int) -> dict:
+        # The pool runs on a clock of one period: its (summed) mean of the neurons' rate estimates
+        # and the gain update cost one pass every period, nothing on the time steps in between.
         # Integral control of log G, frozen at a bound while the error pushes past it (anti-wind-up).
         control = ("dG/dt = G*(gamma_set - H)/(gamma_set*tau_G)"
                    "*int((G > G_min or H < gamma_set) and (G < G_max or H > gamma_set)) : 1")
-        ns = {"gamma_set": self.gamma, "tau_G": self.tau_G, "tau_H": self.tau_H, "G_min": self.G_min,
-              "G_max": self.G_max, "n_layer": n}
-        if target.spiking:
-            parts = {"model": f"dH/dt = -H/tau_H : Hz\n{control}", "on_pre": "H_post += 1/(n_layer*tau_H)"}
-        else:
-            parts = {"model": f"dH/dt = (R - H)/tau_H : Hz\n{control}\nR : Hz",
-                     "syn_model": f"R_post = {target.rate}_pre/n_layer : Hz (summed)"}
-        parts.update(method="euler", namespace=ns, init={"H": self.gamma, "G": 1.0})
-        return parts
+        ns = {"gamma_set": self.gamma, "tau_G": self.tau_G, "G_min": self.G_min, "G_max": self.G_max,
+              "n_layer": n}
+        return {"model": f"R : Hz\nH : Hz\n{control}", "dt": self.period, "method": "euler", "namespace": ns,
+                "syn_model": f"R_post = {self.sensor.variable}_pre/n_layer : Hz (summed)",
+                "operations": (("H = R\nG = clip(G, G_min, G_max)", self.period),), "init": {"H": self.gamma, "R": self.gamma, "G": 1.0}}
