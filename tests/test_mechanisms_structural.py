@@ -104,3 +104,39 @@ def test_runtime_and_standalone_agree_on_a_deterministic_case():
         z_sa, n_sa = run()
     assert np.allclose(z_rt, z_sa, rtol=1e-12) and z_rt[0] > 5  # 5 candidates per neuron, all formed
     assert n_rt == n_sa == 30
+
+
+def test_lesion_recovery_through_new_synapses():
+    """Validation 7: half the synapses onto each neuron are cut at 10 s; surviving neurons' rates drop, new
+    synapses grow from the free elements, and rates and the functional synapse count return."""
+    from brian2 import SpikeMonitor, StateMonitor
+
+    sp = StructuralPlasticity(target=5 * Hz, compression=100, period=100 * ms, initial_active=0.2,
+                              sensor=hn.RateSensor(tau=500 * ms, initial=5 * Hz, name="sp_sensor"))
+    cut = hn.SynapseLesion(onset=10 * second, fraction=0.5)
+    # inputs fire below the set point (2 Hz), so their axonal elements never limit the rewiring
+    inputs = hn.neuron_group(100, "x : 1", threshold="rand() < 2*Hz*dt", mechanisms=[sp])
+    E = hn.neuron_group(20, "dv/dt = -v/(10*ms) : volt", threshold="v > 10*mV", reset="v = 0*mV",
+                        mechanisms=[sp], method="exact")
+    S = hn.synapses(inputs, E, "w : volt", on_pre="v_post += w*scale", mechanisms=[sp, cut], hooks=SYNAPSE_HOOKS)
+    S.connect()
+    S.w = 8 * mV
+    spikes = SpikeMonitor(E)
+    syn = StateMonitor(S, ["sp_active", "cut_intact"], record=np.arange(len(S)), dt=500 * ms)
+    Network(inputs, E, S, spikes, syn).run(20 * second)
+
+    def rate(a, b):
+        return np.sum((spikes.t >= a * second) & (spikes.t < b * second)) / 20 / (b - a)
+
+    functional = (syn.sp_active * syn.cut_intact).sum(axis=0) / 20  # per neuron, every 0.5 s
+    before, after, end = rate(7, 10), rate(10, 11), rate(15, 20)
+    count_before, count_after, count_end = functional[14:20].mean(), functional[20], functional[30:].mean()
+    print(f"structural: rate {before:.2f} -> {after:.2f} -> {end:.2f} Hz; functional synapses per neuron "
+          f"{count_before:.1f} -> {count_after:.1f} -> {count_end:.1f}")
+    # 20 neurons x 3-5 s at 5 Hz: 300-500 spikes (Poisson s.d. <= 6 %), plus the ripple of stochastic
+    # rewiring (one synapse of ~11 is ~10 % of the drive): 25 % / 20 % bands around the set point
+    assert abs(before - 5) / 5 < 0.25
+    assert after < 0.6 * before                        # the lesion halves the drive: a real perturbation
+    assert abs(end - 5) / 5 < 0.2                       # back at the set point
+    assert count_after < 0.65 * count_before           # half the synapses cut ...
+    assert count_end > 0.85 * count_before             # ... and regrown
