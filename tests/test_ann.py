@@ -458,7 +458,7 @@ def test_cli_compare(tmp_path, capsys):
     args = parser.parse_args(["compare", "--epochs", "0", "--out", str(tmp_path)])
     assert cli.run(args) == 2 and "--epochs" in capsys.readouterr().err
     args = parser.parse_args(["compare", "--norms", "none", "--seeds", "1", "--epochs", "1", "--quiet",
-                              "--out", str(tmp_path)])
+                              "--brain-seeds", "0", "--out", str(tmp_path)])  # brain side: tests/test_comparison.py
     assert cli.run(args) == 0
     assert "| none | 1 |" in capsys.readouterr().out
 

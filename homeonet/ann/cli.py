@@ -46,6 +46,9 @@ def register(subparsers):
                    help="output folder, created if needed (default: homeonet-results)")
     p.add_argument("--no-resume", action="store_true", help="retrain everything even if --out holds results")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--brain-seeds", default="3", metavar="K",
+                   help="seeds of the Brian2 side (homeostatic mechanisms on a rate network; brain_compare.* and "
+                        "compare_pairs.png in --out); 0 skips it (default 3)")
     return p
 
 
@@ -81,9 +84,19 @@ def run(args) -> int:
             from homeonet.ann.compare import compare, summary_table
         except ImportError as err:
             raise HomeonetError(f"homeonet compare needs PyTorch: pip install 'homeonet[ann]' ({err})") from None
+        brain_seeds = _int(getattr(args, "brain_seeds", "0"), "--brain-seeds", minimum=0)
         ds = compare(norms=args.norms, seeds=_int(args.seeds, "--seeds"), epochs=_int(args.epochs, "--epochs"),
                      dataset=args.dataset, out=args.out, model=args.model, root=args.root, download=args.download,
                      progress=not args.quiet, resume=not args.no_resume)
+        brain = None
+        if brain_seeds:
+            from pathlib import Path
+
+            from homeonet.comparison import compare_brain, pair_figure
+            from homeonet.figures import save_figure
+
+            brain = compare_brain(seeds=brain_seeds, out=args.out, progress=not args.quiet)
+            save_figure(pair_figure(ds, brain), Path(args.out) / "compare_pairs", formats=("png",))
     except HomeonetError as err:
         msg = str(err)
         options = {"norm ": "--norms: norm ", "norms ": "--norms ", "seeds ": "--seeds ", "epochs ": "--epochs ",
@@ -95,4 +108,8 @@ def run(args) -> int:
         print(f"homeonet compare: {msg}", file=sys.stderr)
         return 2
     print(summary_table(ds), end="")
+    if brain is not None:
+        from homeonet.comparison import summary_table as brain_table
+
+        print("\nBrian2 mechanisms (hidden layer of a rate network):\n" + brain_table(brain), end="")
     return 0
