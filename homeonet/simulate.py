@@ -10,7 +10,7 @@ from brian2 import get_device, ms, prefs, second, set_device
 from brian2.devices.device import reinit_devices, reset_device
 from tqdm.auto import tqdm
 
-from ._validate import HomeonetError, check_choice, check_quantity
+from ._validate import check_choice, check_quantity
 from .results import Results
 
 __all__ = ["simulate", "use_device", "DEVICES"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from brian2 import Hz, TimedArray, mV, ms, nS, pA, second
+from brian2 import Hz, Network, SpikeMonitor, StateMonitor, TimedArray, mV, ms, nS, pA, second
 
 from homeonet._validate import HomeonetError
 from homeonet.mechanisms import (GlobalHomeostasis, InhibitorySTDP, IntrinsicPlasticity, RateSensor,
@@ -177,6 +177,30 @@ def four_scales(duration, modulation=True, plastic=True):
                         record={"E": ["ip_theta", "ss_s"]}, record_dt=100 * ms)
 
 
+def _structural(duration):
+    """Feed-forward LIF layer on potential synapses rewired by structural plasticity; half the synapses
+    cut at half time (see tests/test_mechanisms_structural.py for the validation numbers)."""
+    from homeonet.mechanism import neuron_group, synapses
+    from homeonet.mechanisms import StructuralPlasticity
+    from homeonet.protocols import SynapseLesion
+
+    from .networks import SYNAPSE_HOOKS
+
+    sp = StructuralPlasticity(target=SPIKING["target"], compression=100, period=100 * ms, initial_active=0.2,
+                              sensor=RateSensor(tau=500 * ms, initial=SPIKING["target"], name="sp_sensor"))
+    cut = SynapseLesion(onset=np.round(float(duration / ms) / 2) * ms, fraction=0.5)
+    # inputs fire below the set point, so their axonal elements never limit the rewiring
+    inputs = neuron_group(100, "x : 1", threshold="rand() < 2*Hz*dt", mechanisms=[sp], name="input")
+    E = neuron_group(20, "dv/dt = -v/(10*ms) : volt", threshold="v > 10*mV", reset="v = 0*mV", mechanisms=[sp],
+                     method="exact", name="E")
+    S = synapses(inputs, E, "w : volt", on_pre="v_post += w*scale", mechanisms=[sp, cut], hooks=SYNAPSE_HOOKS,
+                 name="inE")
+    S.connect()
+    S.w = 8 * mV
+    return Network(inputs, E, S, SpikeMonitor(E, name="spikes_E"),
+                   StateMonitor(E, ["sp_dendrites"], record=True, dt=100 * ms, name="trace_E"))
+
+
 EXPERIMENTS = {e.name: e for e in [
     Experiment("homeostasis", "E/I LIF network with intrinsic plasticity; input drops to 70% at half time, "
                "rates recover to 5 Hz", 12 * second, _spiking(0.7), "E", SPIKING["target"],
@@ -202,6 +226,10 @@ EXPERIMENTS = {e.name: e for e in [
                "and a global factor in one E/I LIF network; input x0.7 at half time", 12 * second, four_scales,
                "E", SPIKING["target"], "input rate x0.7 (deprivation)",
                params={**SPIKING, "perturbation_factor": 0.7}),
+    Experiment("structural", "Butz & van Ooyen 2013: structural plasticity rewires potential synapses onto 20 LIF "
+               "neurons; half the synapses are cut at half time and regrow, rates return to 5 Hz", 20 * second,
+               _structural, "E", SPIKING["target"], "half the synapses cut (lesion)",
+               params={"target": SPIKING["target"], "lesion_fraction": 0.5}),
     Experiment("rate_homeostasis", "feed-forward rate network (100-50 units) with intrinsic plasticity on "
                "class patterns; input doubles at half time", 10 * second, _rate, "L1", RATE["target"],
                "input rates x2", params={**RATE, "perturbation_factor": 2.0}),

@@ -14,7 +14,7 @@ that mechanisms may drive (:mod:`homeonet.mechanism`):
 from __future__ import annotations
 
 import numpy as np
-from brian2 import Hz, amp, mV, ms, nS, pF, second, siemens, volt, Quantity, get_dimensions
+from brian2 import Hz, Quantity, amp, mV, ms, nS, pF, second, siemens, volt
 
 from homeonet._validate import HomeonetError, check_choice, check_quantity
 from homeonet.mechanism import neuron_group

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from brian2 import Hz, Network, SpikeMonitor, StateMonitor, TimedArray, mV, ms, nA, pA, second
+from brian2 import Hz, Network, SpikeMonitor, TimedArray, mV, ms, nA, second
 from scipy.optimize import brentq
 
 import homeonet as hn

@@ -20,7 +20,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np
-from brian2 import Hz, mV, ms, prefs, second, seed, start_scope
+from brian2 import Hz, mV, ms, second, seed, start_scope
 
 import homeonet as hn
 from homeonet.analysis.scaling import scaling_test

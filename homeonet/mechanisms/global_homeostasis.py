@@ -7,7 +7,7 @@ from brian2 import Hz, ms, second
 from .._validate import HomeonetError, check_quantity
 from ..mechanism import Contribution, Target
 from ._pool import PooledMechanism
-from .rate_sensor import RateSensor
+from .rate_sensor import sensor_or_default
 
 __all__ = ["GlobalHomeostasis"]
 
@@ -94,10 +94,7 @@ class GlobalHomeostasis(PooledMechanism):
         if self.period * 5 > self.tau_G:
             raise HomeonetError(f"period must be at most tau_G/5 ({self.tau_G / 5}) for a stable gain update, "
                                 f"got {self.period}")
-        self.sensor = sensor if sensor is not None else RateSensor(tau=self.tau_H, initial=self.gamma,
-                                                                   name=f"{self.name}_sensor")
-        if not isinstance(self.sensor, RateSensor):
-            raise HomeonetError(f"sensor must be a RateSensor, got {sensor!r}")
+        self.sensor = sensor_or_default(sensor, self.name, self.tau_H, self.gamma)
 
     @property
     def requires(self):

@@ -7,7 +7,7 @@ from brian2 import Hz, Quantity, get_dimensions, mV, ms, second
 
 from .._validate import HomeonetError, check_choice, check_quantity, unit_name
 from ..mechanism import Contribution, Mechanism, Operation, Target
-from .rate_sensor import RateSensor
+from .rate_sensor import sensor_or_default
 
 __all__ = ["IntrinsicPlasticity"]
 
@@ -119,10 +119,7 @@ class IntrinsicPlasticity(Mechanism):
         self.theta_min, self.theta_max = theta_min, theta_max
         self.sensor = None
         if self.rule == "rate":
-            self.sensor = sensor if sensor is not None else RateSensor(tau=1 * second, initial=self.target,
-                                                                       name=f"{self.name}_sensor")
-            if not isinstance(self.sensor, RateSensor):
-                raise HomeonetError(f"sensor must be a RateSensor, got {sensor!r}")
+            self.sensor = sensor_or_default(sensor, self.name, 1 * second, self.target)
         self.input, self.hook = input, hook
 
     def _eta_units(self):

@@ -7,7 +7,7 @@ from brian2 import Hz, second
 from .._validate import HomeonetError, check_quantity
 from ..mechanism import Contribution, Mechanism, Target
 
-__all__ = ["RateSensor"]
+__all__ = ["RateSensor", "sensor_or_default"]
 
 
 class RateSensor(Mechanism):
@@ -58,3 +58,28 @@ class RateSensor(Mechanism):
             raise HomeonetError(f"{self!r} on rate neurons needs the group's rate variable: pass rate='r'")
         return Contribution(model=f"dA/dt = ({target.rate} - A)/tau : Hz", params={"tau": self.tau},
                             init={"A": self.initial})
+
+
+def sensor_or_default(sensor, owner, tau, initial) -> RateSensor:
+    """The rate sensor a mechanism reads: *sensor* if given, else a new one named ``<owner>_sensor``.
+
+    Parameters
+    ----------
+    sensor : RateSensor or None
+        A sensor to share between mechanisms of the same neurons.
+    owner : str
+        Name of the mechanism (prefix of the new sensor's name).
+    tau : Quantity
+        Window of a new sensor.
+    initial : Quantity
+        Initial value of a new sensor.
+
+    Returns
+    -------
+    RateSensor
+    """
+    if sensor is None:
+        return RateSensor(tau=tau, initial=initial, name=f"{owner}_sensor")
+    if not isinstance(sensor, RateSensor):
+        raise HomeonetError(f"sensor must be a RateSensor, got {sensor!r}")
+    return sensor

@@ -8,7 +8,7 @@ from brian2 import Hz, ms, second
 
 from .._validate import HomeonetError, check_choice, check_quantity
 from ..mechanism import Contribution, Mechanism, Operation, Target
-from .rate_sensor import RateSensor
+from .rate_sensor import sensor_or_default
 
 __all__ = ["StructuralPlasticity"]
 
@@ -130,10 +130,7 @@ class StructuralPlasticity(Mechanism):
             raise HomeonetError(f"eta must be below target ({self.target}), got {self.eta}")
         self.initial_active = float(check_quantity("initial_active", initial_active, 1, low=0, high=1))
         self.z_initial = None if z_initial is None else float(check_quantity("z_initial", z_initial, 1, low=0))
-        self.sensor = sensor if sensor is not None else RateSensor(tau=1 * second, initial=self.target,
-                                                                   name=f"{self.name}_sensor")
-        if not isinstance(self.sensor, RateSensor):
-            raise HomeonetError(f"sensor must be a RateSensor, got {sensor!r}")
+        self.sensor = sensor_or_default(sensor, self.name, 1 * second, self.target)
 
     @property
     def requires(self):

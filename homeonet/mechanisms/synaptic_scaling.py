@@ -6,7 +6,7 @@ from brian2 import Hz, ms, second
 
 from .._validate import HomeonetError, check_choice, check_quantity
 from ..mechanism import Contribution, Mechanism, Operation, Target
-from .rate_sensor import RateSensor
+from .rate_sensor import sensor_or_default
 
 __all__ = ["SynapticScaling"]
 
@@ -88,10 +88,7 @@ class SynapticScaling(Mechanism):
         if self.effective_tau < self.period:
             raise HomeonetError(f"compression must keep tau/compression ({self.effective_tau}) >= period "
                                 f"({self.period}); got compression={self.compression:g}")
-        self.sensor = sensor if sensor is not None else RateSensor(tau=1 * second, initial=self.target,
-                                                                   name=f"{self.name}_sensor")
-        if not isinstance(self.sensor, RateSensor):
-            raise HomeonetError(f"sensor must be a RateSensor, got {sensor!r}")
+        self.sensor = sensor_or_default(sensor, self.name, 1 * second, self.target)
 
     @property
     def effective_tau(self):
