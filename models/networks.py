@@ -50,10 +50,6 @@ def _per_layer(name, mechanisms, n):
     return [mechanisms] * n
 
 
-def _unit_str(unit):
-    return unit_name(unit)
-
-
 def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=500, rate_in=20 * Hz,
                  p_in=0.2, w_in=None, weight_cv=0.0, modulation=None, mechanisms_E=(), mechanisms_I=(),
                  synapse_mechanisms=None, record=None, record_dt=10 * ms):
@@ -132,12 +128,12 @@ def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=
     specs = [("EE", E, E, exc, "w_e", p), ("EI", E, I, exc, "w_e", p), ("IE", I, E, inh, "w_i", p),
              ("II", I, I, inh, "w_i", p), ("inE", source, E, exc, "w_in", p_in), ("inI", source, I, exc, "w_in", p_in)]
     for name, pre, post, var, wkey, prob in specs:
-        S = synapses(pre, post, f"w : {_unit_str(unit)}", on_pre=f"{var}_post += w*scale",
+        S = synapses(pre, post, f"w : {unit_name(unit)}", on_pre=f"{var}_post += w*scale",
                      mechanisms=syn_mech.get(name, ()), hooks=SYNAPSE_HOOKS, name=name)
         connect(S, p=prob) if pre is not post else connect(S, condition="i != j", p=prob)
         if sigma > 0:
             mean = float(weights[wkey] / unit)
-            S.w = f"{mean!r}*{_unit_str(unit)} * exp({sigma!r}*randn() - {sigma ** 2 / 2!r})"
+            S.w = f"{mean!r}*{unit_name(unit)} * exp({sigma!r}*randn() - {sigma ** 2 / 2!r})"
         else:
             S.w = weights[wkey]
         objects.append(S)
@@ -229,7 +225,7 @@ def feedforward(layers=(100, 50), neuron=None, schedule=None, p=1.0, w_mean=None
         else:
             mean = check_quantity("w_mean", w_mean, unit, low=0 * unit)
         std = mean / 2 if w_std is None else check_quantity("w_std", w_std, unit, low=0 * unit)
-        unit_str = _unit_str(unit)
+        unit_str = unit_name(unit)
         if neuron.spiking:
             S = synapses(pre, layer, f"w : {unit_str}", on_pre=f"{neuron.synapse_targets[0]}_post += w*scale",
                          mechanisms=syn_mechs[k - 1], hooks=SYNAPSE_HOOKS, name=f"W{k}")

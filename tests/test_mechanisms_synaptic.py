@@ -11,6 +11,7 @@ from brian2 import (Hz, Network, NeuronGroup, PoissonGroup, SpikeGeneratorGroup,
 from scipy import stats
 
 import homeonet as hn
+from homeonet.simulate import use_device
 from homeonet import HomeonetError
 from homeonet.analysis.scaling import scaling_test
 from homeonet.models import RateNeuron, recurrent_ei
@@ -308,7 +309,7 @@ def _deterministic_scaling_and_normalization(device):
     import brian2
 
     brian2.start_scope()
-    with hn.simulate.__globals__["use_device"](device):
+    with use_device(device):
         ss = hn.SynapticScaling(target=20 * Hz, compression=3600, period=50 * ms,
                                 sensor=hn.RateSensor(tau=200 * ms, initial=20 * Hz, name="rate"))
         wn = hn.WeightNormalization(total=8 * mV, norm=1, period=20 * ms)

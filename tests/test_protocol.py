@@ -5,6 +5,7 @@ import pytest
 from brian2 import Hz, Network, NeuronGroup, SpikeMonitor, StateMonitor, mV, ms, second
 
 import homeonet as hn
+from homeonet.simulate import use_device
 from homeonet import Contribution, HomeonetError, IntrinsicPlasticity, Mechanism, Operation, RateSensor
 
 # A user's own model: a leaky integrator with a constant drive above threshold.
@@ -182,7 +183,7 @@ def _deterministic_theta(device):
     import brian2
 
     brian2.start_scope()
-    with hn.simulate.__globals__["use_device"](device):
+    with use_device(device):
         ip = IntrinsicPlasticity(target=20 * Hz, eta=0.05 * mV / Hz, period=20 * ms,
                                  sensor=RateSensor(tau=200 * ms, initial=20 * Hz))
         G = user_group([ip])
