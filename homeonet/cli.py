@@ -182,7 +182,8 @@ def _cmd_run(args):
     results.dataset.attrs.update({"rate_before": summary["before"], "rate_after": summary["after"],
                                   "rate_end": summary["end"], "target": summary["target"],
                                   "population": exp.population, "onset": summary["onset"],
-                                  "perturbation": exp.perturbation})
+                                  "perturbation": exp.perturbation,
+                                  **{f"measure.{k}": v for k, v in summary.get("measures", {}).items()}})
     nc = results.save(out / f"{exp.name}.nc")
     fig = _figure(results, exp, summary, theta)
     png = out / f"{exp.name}.png"

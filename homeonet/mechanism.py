@@ -38,7 +38,7 @@ from brian2.utils.stringtools import word_substitute
 from ._validate import HomeonetError, unit_name
 
 __all__ = ["Operation", "Contribution", "Target", "Mechanism", "neuron_group", "synapses", "connect",
-           "mechanism_parameters"]
+           "mechanism_parameters", "shared_clock"]
 
 _COMBINE = {"sum": (" + ", "0"), "product": (" * ", "1")}
 
@@ -51,8 +51,10 @@ class Operation:
     ----------
     code : str
         Abstract code run every ``dt``.
-    dt : Quantity
-        Period of the operation (a time); the cost of the operation follows it.
+    dt : Quantity or None
+        Period of the operation (a time); the cost of the operation follows it. Operations
+        of one period share one clock (:func:`shared_clock`); None runs the operation on
+        every time step of the group's own clock.
     when : str
         Brian2 scheduling slot (``'start'``, ``'before_thresholds'``, ..., ``'end'``).
     order : int
@@ -309,6 +311,36 @@ def _merge(base_model, parts, target: Target):
     return eqs
 
 
+def shared_clock(dt) -> brian2.Clock:
+    """The clock of period *dt* shared by every homeonet object of the active device.
+
+    Brian2's runtime loop pays for every distinct clock on every time step (it looks for
+    the clocks due next and tests each object against them), so a network whose
+    mechanisms each ran on their own clock of the same period would slow down with
+    every mechanism. Regular operations, pools and recordings of one period share one
+    clock instead. The cache is tied to the device's default clock, so
+    ``device.reinit()`` starts a fresh set.
+
+    Parameters
+    ----------
+    dt : Quantity
+        Period (a time > 0).
+
+    Returns
+    -------
+    brian2.Clock
+    """
+    device = brian2.get_device()
+    cache = getattr(device, "_homeonet_clocks", None)
+    if cache is None or cache[0] is not device.defaultclock:
+        cache = (device.defaultclock, {})
+        device._homeonet_clocks = cache
+    key = float(dt)
+    if key not in cache[1]:
+        cache[1][key] = brian2.Clock(dt=dt, name=f"homeonet_clock_{len(cache[1])}")
+    return cache[1][key]
+
+
 def _join(*codes) -> str:
     return "\n".join(c for c in codes if c and c.strip())
 
@@ -322,7 +354,8 @@ def _install(group, parts, params=True, init=True):
         if init:
             _initialise(group, [(mech, c)])
         for op in c.operations:
-            group.run_regularly(op.code, dt=op.dt, when=op.when, order=op.order,
+            clock = None if op.dt is None else shared_clock(op.dt)  # None: every step of the group's clock
+            group.run_regularly(op.code, clock=clock, when=op.when, order=op.order,
                                 name=f"{group.name}_{mech.name}_{op.name}")
     group._homeonet_mechanisms = tuple(m for m, _ in parts)
 

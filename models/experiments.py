@@ -14,12 +14,13 @@ import numpy as np
 from brian2 import Hz, Network, SpikeMonitor, StateMonitor, TimedArray, mV, ms, nS, pA, second
 
 from homeonet._validate import HomeonetError
-from homeonet.mechanisms import (GlobalHomeostasis, InhibitorySTDP, IntrinsicPlasticity, RateSensor,
-                                 SynapticScaling)
+from homeonet.mechanisms import (DivisiveNormalization, GlobalHomeostasis, InhibitorySTDP, IntrinsicPlasticity,
+                                 RateSensor, SynapticScaling, WeightNormalization)
 from homeonet.protocols import ActivityBlockade, Disinhibition
 
 from .networks import feedforward, recurrent_ei
 from .neurons import LIF, ConductanceLIF, RateNeuron
+from .plasticity import stdp_layer
 from .stimuli import class_patterns
 
 __all__ = ["Experiment", "EXPERIMENTS", "DEFAULT", "get_experiment", "summarise", "four_scales"]
@@ -41,14 +42,18 @@ class Experiment:
         ``build(duration) -> brian2.Network``.
     population : str
         The regulated population (name of its group).
-    target : Quantity
-        Its homeostatic target rate.
+    target : Quantity or None
+        Its homeostatic target rate (None when the experiment regulates something else,
+        e.g. weight norms).
     perturbation : str
         What happens at ``onset * duration``.
     onset : float
         Fraction of the run at which the perturbation starts.
     params : dict
         Parameters recorded with the results.
+    measure : callable, optional
+        ``measure(results) -> (dict, list of str)``: the experiment's own canonical measures
+        (values and summary lines), added to :func:`summarise`'s output.
     """
 
     name: str
@@ -60,6 +65,7 @@ class Experiment:
     perturbation: str
     onset: float = 0.5
     params: dict = field(default_factory=dict)
+    measure: Callable | None = None
 
 
 def _step(duration, onset, factor):
@@ -201,6 +207,92 @@ def _structural(duration):
                    StateMonitor(E, ["sp_dendrites"], record=True, dt=100 * ms, name="trace_E"))
 
 
+#: Parameters of the synaptic-normalization demo (Song, Miller & Abbott 2000 layer, L1 norm held at W_tot).
+NORMALIZATION = {"total": 50 * mV, "norm": 1, "period": 10 * ms, "N_in": 100, "N": 20, "rate_in": 15 * Hz,
+                 "w_max": 1 * mV}
+
+
+def _normalization(duration):
+    P = NORMALIZATION
+    wn = WeightNormalization(total=P["total"], norm=P["norm"], period=P["period"])
+    return stdp_layer([wn], N_in=P["N_in"], N=P["N"], rate_in=P["rate_in"], modulation=_step(duration, 0.5, 2.0),
+                      record_dt=_grid(duration / 20, P["period"]))
+
+
+def _grid(value, step):
+    """*value* rounded down to a whole number (>= 1) of *step*."""
+    return max(1, int(float(value / step))) * step
+
+
+def _measure_normalization(results):
+    """Incoming L1 norms against W_tot at every snapshot, and how far STDP moved the weights."""
+    ds = results.dataset
+    w, j = ds["inE_w"].values, ds["inE_j"].values
+    total = float(NORMALIZATION["total"] / mV) * 1e-3
+    norms = np.array([np.bincount(j, row) for row in w])
+    dev = float(np.max(np.abs(norms / total - 1)))
+    w_max = float(NORMALIZATION["w_max"] / mV) * 1e-3
+    near = float(np.mean(w[-1] > 0.9 * w_max))
+    cv0, cv1 = (float(np.std(row) / np.mean(row)) for row in (w[0], w[-1]))
+    values = {"norm_max_rel_deviation": dev, "fraction_near_bound": near, "weight_cv_first": cv0,
+              "weight_cv_last": cv1}
+    lines = [f"incoming L1 norms at {len(w)} snapshots: largest relative deviation from "
+             f"{total * 1e3:g} mV: {dev:.1e}",
+             f"weights near the bound (> 0.9 w_max) at the end: {100 * near:.0f}%; weight CV {cv0:.2f} -> {cv1:.2f} "
+             f"(STDP reshapes the pattern, normalization keeps the total)"]
+    return values, lines
+
+
+#: Parameters of the divisive-normalization demo (Carandini & Heeger 2012 on a rate layer).
+DIVISIVE = {"gamma": 50 * Hz, "sigma": 10 * Hz, "n": 2.0, "N": 10,
+            "contrasts": tuple(2.0 ** k for k in range(-2, 8))}
+
+
+def _divisive(duration):
+    P = DIVISIVE
+    dn = DivisiveNormalization(gamma=P["gamma"], sigma=P["sigma"], n=P["n"])
+    layer = RateNeuron().group(P["N"], mechanisms=[dn], name="L1")
+    contrasts = np.asarray(P["contrasts"])
+    step = _grid(duration / len(contrasts), 1 * ms)
+    # unit i sees contrast c(t) times its weight; the contrast doubles every step
+    drive = TimedArray(contrasts[:, None] * _divisive_weights()[None, :] * Hz, dt=step)
+    layer.namespace["divisive_drive"] = drive
+    layer.run_regularly("I_ext = divisive_drive(t, i)", dt=1 * ms, when="start", name="L1_contrast")
+    return Network(layer, *dn.attach(layer), StateMonitor(layer, "r", record=True, dt=1 * ms, name="trace_L1"))
+
+
+def _divisive_weights():
+    return np.linspace(0.2, 1.0, DIVISIVE["N"])
+
+
+def _measure_divisive(results):
+    """Naka-Rushton fit of the strongest unit's steady response at each contrast."""
+    from scipy.optimize import curve_fit
+
+    ds = results.dataset
+    t, r = ds["t_L1"].values, ds["L1_r"].values
+    contrasts = np.asarray(DIVISIVE["contrasts"])
+    step = float(_grid(results.duration / len(contrasts), 1 * ms) / second)
+    # the last sample of each contrast step: 15 time constants or more after the step
+    idx = [int(np.searchsorted(t, (k + 1) * step - 1e-9)) - 1 for k in range(len(contrasts))]
+    resp = r[idx, -1]
+
+    def naka_rushton(c, r_max, c50, n):
+        return r_max * c ** n / (c50 ** n + c ** n)
+
+    popt, _ = curve_fit(naka_rushton, contrasts, resp, p0=(resp[-1], float(np.median(contrasts)), 2.0))
+    resid = resp - naka_rushton(contrasts, *popt)
+    r2 = float(1 - np.sum(resid ** 2) / np.sum((resp - resp.mean()) ** 2))
+    w, n = _divisive_weights(), DIVISIVE["n"]
+    c50 = float(DIVISIVE["sigma"] / Hz) / np.sum(w ** n) ** (1 / n)
+    values = {"naka_rushton_r2": r2, "r_max": float(popt[0]), "c50": float(popt[1]), "n": float(popt[2]),
+              "c50_expected": float(c50)}
+    lines = [f"Naka-Rushton fit of unit {len(w) - 1} over {len(contrasts)} contrasts: R^2 = {r2:.6f}, "
+             f"R_max {popt[0]:.2f} Hz, c50 {popt[1]:.3f} (Carandini-Heeger: {c50:.3f}), n {popt[2]:.3f} "
+             f"(set: {n:g})"]
+    return values, lines
+
+
 EXPERIMENTS = {e.name: e for e in [
     Experiment("homeostasis", "E/I LIF network with intrinsic plasticity; input drops to 70% at half time, "
                "rates recover to 5 Hz", 12 * second, _spiking(0.7), "E", SPIKING["target"],
@@ -230,6 +322,15 @@ EXPERIMENTS = {e.name: e for e in [
                "neurons; half the synapses are cut at half time and regrow, rates return to 5 Hz", 20 * second,
                _structural, "E", SPIKING["target"], "half the synapses cut (lesion)",
                params={"target": SPIKING["target"], "lesion_fraction": 0.5}),
+    Experiment("synaptic_normalization", "Song 2000 STDP layer (100 inputs, 20 LIF) with L1 weight "
+               "normalization: STDP reshapes the weights, each neuron's incoming total stays at 50 mV; input x2 at "
+               "half time", 10 * second, _normalization, "E", None, "input rate x2",
+               params={k: v for k, v in NORMALIZATION.items()}, measure=_measure_normalization),
+    Experiment("divisive_normalization", "Carandini-Heeger divisive normalization of a 10-unit rate layer; the "
+               "contrast doubles 10 times, the response follows a Naka-Rushton curve", 2 * second, _divisive, "L1",
+               None, "contrast doubles every 1/10 of the run", onset=0.1,
+               params={k: (str(v) if k == "contrasts" else v) for k, v in DIVISIVE.items()},
+               measure=_measure_divisive),
     Experiment("rate_homeostasis", "feed-forward rate network (100-50 units) with intrinsic plasticity on "
                "class patterns; input doubles at half time", 10 * second, _rate, "L1", RATE["target"],
                "input rates x2", params={**RATE, "perturbation_factor": 2.0}),
@@ -272,7 +373,8 @@ def summarise(results, experiment: Experiment) -> dict:
     -------
     dict
         ``before``, ``after``, ``end``, ``target`` (Hz, floats), ``onset`` (s),
-        the windows, and ``text``, a short human-readable summary.
+        the windows, ``measures`` (the experiment's own measures, when it has any) and
+        ``text``, a short human-readable summary.
     """
     t, r = _population_rate(results, experiment.population)
     T = float(results.duration / second)
@@ -282,15 +384,21 @@ def summarise(results, experiment: Experiment) -> dict:
                "end": (T - min(2.0, rest / 2), T)}
     out = {k: float(np.mean(r[(t >= a) & (t < b)])) if np.any((t >= a) & (t < b)) else float("nan")
            for k, (a, b) in windows.items()}
-    target = float(experiment.target / Hz)
+    target = float("nan") if experiment.target is None else float(experiment.target / Hz)
     out.update(target=target, onset=onset, windows=windows)
-    err = abs(out["end"] - target) / target
-    dev = abs(out["after"] - target) / target
+    goal = "no rate target" if experiment.target is None else f"target {target:g} Hz"
     lines = [f"homeonet run {experiment.name}: {experiment.description}",
-             f"population {experiment.population}, target {target:g} Hz; at {onset:g} s: {experiment.perturbation}",
+             f"population {experiment.population}, {goal}; at {onset:g} s: {experiment.perturbation}",
              f"rate before the perturbation ({windows['before'][0]:g}-{windows['before'][1]:g} s): {out['before']:.2f} Hz",
              f"rate just after it           ({windows['after'][0]:g}-{windows['after'][1]:g} s): {out['after']:.2f} Hz",
-             f"rate at the end              ({windows['end'][0]:g}-{windows['end'][1]:g} s): {out['end']:.2f} Hz",
-             f"distance to target: {100 * dev:.0f}% just after the perturbation, {100 * err:.0f}% at the end"]
+             f"rate at the end              ({windows['end'][0]:g}-{windows['end'][1]:g} s): {out['end']:.2f} Hz"]
+    if experiment.target is not None:
+        err = abs(out["end"] - target) / target
+        dev = abs(out["after"] - target) / target
+        lines.append(f"distance to target: {100 * dev:.0f}% just after the perturbation, {100 * err:.0f}% at the end")
+    if experiment.measure is not None:
+        values, extra = experiment.measure(results)
+        out["measures"] = values
+        lines += extra
     out["text"] = "\n".join(lines)
     return out

@@ -12,7 +12,7 @@ import numpy as np
 from brian2 import Hz, NeuronGroup, Network, SpikeMonitor, StateMonitor, mV, ms, nS
 
 from homeonet._validate import HomeonetError, check_count, check_quantity, unit_name
-from homeonet.mechanism import connect, synapses
+from homeonet.mechanism import connect, shared_clock, synapses
 
 from .inputs import modulated_input, poisson_input
 from .neurons import LIF, ConductanceLIF, NeuronModel, RateNeuron
@@ -36,7 +36,7 @@ def _monitors(group, pop, record, record_dt):
         out.append(SpikeMonitor(group, name=f"spikes_{pop}"))
     variables = list(record.get(pop, ()))
     if variables:
-        out.append(StateMonitor(group, variables, record=True, dt=record_dt, name=f"trace_{pop}"))
+        out.append(StateMonitor(group, variables, record=True, clock=shared_clock(record_dt), name=f"trace_{pop}"))
     return out
 
 

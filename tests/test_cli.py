@@ -33,6 +33,29 @@ def test_run_default_writes_results_figure_and_summary(tmp_path, capsys):
     assert summary in capsys.readouterr().out
 
 
+def test_run_synaptic_normalization_reports_norms_held_under_stdp(tmp_path, capsys):
+    """Canonical result 4 as a ready-made model: every snapshot's incoming L1 norm at W_tot."""
+    assert main(["run", "synaptic_normalization", "--duration", "2s", "--out", str(tmp_path), "--target", "numpy",
+                 "--quiet"]) == 0
+    attrs = load(tmp_path / "synaptic_normalization.nc").dataset.attrs
+    # the snapshots are taken after the period's normalization: float64 rounding only (the issue asks 1e-6)
+    assert attrs["measure.norm_max_rel_deviation"] < 1e-6
+    # STDP still acts: the weight pattern moved away from its uniform start (CV 0.58 for U(0, w_max))
+    assert abs(attrs["measure.weight_cv_last"] - attrs["measure.weight_cv_first"]) > 0.05
+    assert "incoming L1 norms" in capsys.readouterr().out
+
+
+def test_run_divisive_normalization_fits_naka_rushton(tmp_path, capsys):
+    """Canonical result 5 as a ready-made model: the contrast response is Naka-Rushton with the analytic c50."""
+    assert main(["run", "divisive_normalization", "--duration", "1s", "--out", str(tmp_path), "--target", "numpy",
+                 "--quiet"]) == 0
+    attrs = load(tmp_path / "divisive_normalization.nc").dataset.attrs
+    assert attrs["measure.naka_rushton_r2"] > 0.99                 # the issue's criterion
+    # 100-ms steps are 10 time constants: the residual transient (e^-10) is far below 1e-3 of the response
+    assert attrs["measure.c50"] == pytest.approx(attrs["measure.c50_expected"], rel=1e-3)
+    assert "Naka-Rushton fit" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("args, needle", [
     (["run", "--duration", "10mV"], "--duration"),
     (["run", "--duration", "-1s"], "--duration"),

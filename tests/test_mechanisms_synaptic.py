@@ -15,6 +15,7 @@ from homeonet.simulate import use_device
 from homeonet import HomeonetError
 from homeonet.analysis.scaling import scaling_test
 from homeonet.models import RateNeuron, recurrent_ei
+from homeonet.models.plasticity import stdp_layer
 
 # --------------------------------------------------------------------------- synaptic scaling
 
@@ -132,25 +133,12 @@ def test_scaling_parameters_are_validated():
 
 # --------------------------------------------------------------------------- weight normalization
 
-STDP = """w : volt
-dapre/dt = -apre/(20*ms) : volt (event-driven)
-dapost/dt = -apost/(20*ms) : volt (event-driven)"""
-# potentiation-dominated additive STDP (A- = 0.9 A+): without a constraint weights run to w_max
-ON_PRE = "v_post += w\napre += 0.05*wmax\nw = clip(w + apost, 0*mV, wmax)"
-ON_POST = "apost -= 0.045*wmax\nw = clip(w + apre, 0*mV, wmax)"
-
-
 def _stdp_network(mechanisms, duration=5 * second):
-    P = PoissonGroup(100, 15 * Hz)
-    G = hn.neuron_group(5, "dv/dt = (-70*mV - v)/(20*ms) : volt", threshold="v > -54*mV", reset="v = -60*mV",
-                        mechanisms=mechanisms, method="exact")
-    G.v = -70 * mV
-    S = hn.synapses(P, G, STDP, on_pre=ON_PRE, on_post=ON_POST, mechanisms=mechanisms, namespace={"wmax": 1 * mV})
-    S.connect()
-    S.w = "rand()*wmax"
-    net = Network(P, G, S)
+    # potentiation-dominated additive STDP (A- = 0.9 A+): without a constraint weights run to w_max
+    net = stdp_layer(mechanisms)
     net.run(duration)
     net.run(defaultclock.dt)  # one more step: t = duration is a multiple of the period, so it normalizes
+    S = net["inE"]
     return np.asarray(S.w / mV), np.asarray(S.i), np.asarray(S.j)
 
 

@@ -214,3 +214,18 @@ def test_helper_objects_of_a_mechanism_are_contained_in_the_group():
     pool = lat.pool_of(layer)
     assert pool in layer.contained_objects and lat.attach(layer)[0] is pool  # attach is idempotent
     assert np.isclose(float(pool.P[0] / Hz), float(np.mean(layer.r[:] / Hz)), rtol=1e-3)
+
+
+def test_operations_of_one_period_share_one_clock():
+    """Brian2's runtime loop pays per distinct clock and step: equal periods must not add clocks."""
+    sensor = RateSensor(tau=200 * ms, initial=10 * Hz)
+    ip = IntrinsicPlasticity(target=10 * Hz, period=50 * ms, sensor=sensor)
+    gh = hn.GlobalHomeostasis(gamma=10 * Hz, tau_H=200 * ms, tau_G=1 * second, period=50 * ms, sensor=sensor)
+    G = user_group([ip, gh])
+    net = Network(G, *gh.attach(G))
+    net.run(0.2 * ms)
+    slow = {c for c in net._clocks if float(c.dt) == pytest.approx(0.05)}
+    # IP's update, the pool's state updater and its operation: three objects, one 50-ms clock
+    assert len([o for o in net.sorted_objects if o.clock in slow]) >= 3 and len(slow) == 1
+    assert hn.mechanism.shared_clock(50 * ms) is hn.mechanism.shared_clock(0.05 * second)
+    assert hn.mechanism.shared_clock(20 * ms) is not hn.mechanism.shared_clock(50 * ms)
