@@ -85,3 +85,39 @@ def test_global_factor_without_hook_leaves_gain_alone():
     net.run(200 * ms)
     assert np.allclose(layer.r / Hz, 4, rtol=1e-6)     # gain stays 1: 20 time constants to the fixed point
     assert "glob_H" in layer.equations.names and "glob_G" in layer.equations.names
+
+
+def test_global_factor_gates_inhibitory_stdp_with_the_pool_value():
+    """The third factor: InhibitorySTDP(factor='glob_H_post/Hz') scales every update by the pool's H.
+
+    Known spikes as in the rule's own test (pre at 10 and 50 ms, post forced at ~30 ms); the sensors
+    start at 3 Hz with tau_H = 1000 s, so H = 3 Hz throughout (each spike adds 1/tau_H = 0.001 Hz)."""
+    from brian2 import SpikeGeneratorGroup, mV, nS, pA
+
+    from homeonet import connect, synapses
+    from homeonet.mechanisms import InhibitorySTDP, RateSensor
+    from homeonet.models import ConductanceLIF
+
+    def run(factor):
+        sensor = RateSensor(tau=1000 * second, initial=3 * Hz)
+        glob = GlobalHomeostasis(gamma=3 * Hz, tau_H=1000 * second, tau_G=10 * second, period=5 * ms, hook=None,
+                                 sensor=sensor)
+        istdp = InhibitorySTDP(rho0=5 * Hz, tau=20 * ms, eta=1 * nS, w_max=100 * nS, factor=factor)
+        pre = SpikeGeneratorGroup(1, [0, 0], [10, 50] * ms)
+        post = ConductanceLIF().group(1, mechanisms=[glob])
+        post.I_ext = 0 * pA
+        kicker = SpikeGeneratorGroup(1, [0], [30] * ms)
+        S = synapses(pre, post, "w : siemens", on_pre="g_i_post += w", mechanisms=[istdp])
+        connect(S, i=0, j=0)
+        S.w = 10 * nS
+        kick = synapses(kicker, post, on_pre="v_post = 0*mV")
+        connect(kick, i=0, j=0)
+        Network(pre, post, kicker, S, kick, *glob.attach(post)).run(60 * ms)
+        return float(S.w[0] / nS) - 10, float(glob.pool_of(post).H[0] / Hz)
+
+    plain, _ = run(None)
+    gated, H = run("glob_H_post/Hz")
+    assert H == pytest.approx(3, rel=1e-3)            # the pool held H at the sensors' 3 Hz (+1 spike / 1000 s)
+    assert plain != 0                                 # the rule did act on these spikes
+    # every update is multiplied by H/Hz = 3; no clipping is reached (w stays far inside [0, 100] nS)
+    assert gated == pytest.approx(3 * plain, rel=1e-3)
