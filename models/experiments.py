@@ -74,7 +74,7 @@ def _step(duration, onset, factor):
 
 
 #: Parameters of the spiking homeostasis demos (time-compressed intrinsic plasticity).
-SPIKING = {"target": 5 * Hz, "eta": 0.05 * mV / Hz, "period": 100 * ms, "sensor_tau": 0.5 * second,
+SPIKING = {"target": 5 * Hz, "target_I": 9 * Hz, "eta": 0.05 * mV / Hz, "period": 100 * ms, "sensor_tau": 0.5 * second,
            "N_E": 400, "N_I": 100, "N_in": 500, "rate_in": 20 * Hz, "w_e": 1 * mV, "w_i": 4 * mV,
            "w_in": 2 * mV, "p": 0.1, "p_in": 0.2}
 
@@ -110,17 +110,25 @@ def _rate(duration):
 
 
 def _scaling(protocol, keys):
-    """E/I network with synaptic scaling of E's excitatory inputs and a perturbation from half time."""
+    """E/I network with synaptic scaling of every neuron's excitatory inputs and a perturbation from half time.
+
+    Both populations scale, each toward its own set point (E 5 Hz; I 9 Hz, its rate in the unperturbed
+    network), so that inhibition keeps pace with excitation. With scaling on E alone the blockaded network
+    falls into population bursts once its recurrent excitation has doubled (measured: coefficient of
+    variation of 10-ms population counts 2.9 against 0.8 with both populations scaling).
+    """
     def build(duration):
         P = SPIKING
-        ss = SynapticScaling(target=P["target"], compression=3600, period=100 * ms,
-                             sensor=RateSensor(tau=300 * ms, initial=P["target"], name="ss_sensor"))
-        syn = {"EE": [ss], "inE": [ss]}
+        ss = {pop: SynapticScaling(target=target, compression=3600, period=100 * ms,
+                                   sensor=RateSensor(tau=300 * ms, initial=target, name="ss_sensor"))
+              for pop, target in (("E", P["target"]), ("I", P["target_I"]))}
+        syn = {"EE": [ss["E"]], "inE": [ss["E"]], "EI": [ss["I"]], "inI": [ss["I"]]}
+        onset = np.round(float(duration / ms) / 2) * ms
         for key in keys:
-            syn.setdefault(key, []).append(protocol(np.round(float(duration / ms) / 2) * ms))
+            syn.setdefault(key, []).append(protocol(onset))
         return recurrent_ei(LIF(), N_E=P["N_E"], N_I=P["N_I"], p=P["p"], N_in=P["N_in"], rate_in=P["rate_in"],
-                            p_in=P["p_in"], weight_cv=0.5, mechanisms_E=[ss], synapse_mechanisms=syn,
-                            record={"E": ["ss_s"]}, record_dt=100 * ms)
+                            p_in=P["p_in"], weight_cv=0.5, mechanisms_E=[ss["E"]], mechanisms_I=[ss["I"]],
+                            synapse_mechanisms=syn, record={"E": ["ss_s"]}, record_dt=100 * ms)
     return build
 
 

@@ -5,11 +5,15 @@ Inhibitory plasticity balances excitation and inhibition (Vogels et al. 2011)
 A conductance-based E/I network with a background current and (initially) no inhibition fires
 far above the target rate. Inhibitory STDP on the I->E synapses (presynaptic spike:
 w += eta (x_post - alpha); postsynaptic spike: w += eta x_pre; alpha = 2 rho0 tau) then learns
-inhibition until the excitatory rate settles at rho0 = 3 Hz, excitatory and inhibitory currents
+inhibition until the excitatory rate settles near rho0 = 3 Hz, excitatory and inhibitory currents
 track each other, and firing becomes asynchronous and irregular.
 
 This is Brian2's reference network (8000 + 2000 neurons, 2 % connectivity) at the same in-degrees
-(160 E and 40 I inputs per neuron) in 400 + 100 neurons, with a faster learning rate.
+(160 E and 40 I inputs per neuron) in 400 + 100 neurons, with a faster learning rate. The rule stops
+where rho_post * c = rho0, c being its spike-pair term relative to independent trains: an inhibitory
+spike delays its target's next spike (c < 1), shared input makes inhibitory cells fire just after their
+targets (c > 1). At full size c ~ 0.8 and the rate settles at ~3.9 Hz; here c ~ 0.9-1 and the rate
+wanders by +-15 % (1-s windows) around 3.3-3.5 Hz (measured).
 
 Reference: Vogels, Sprekeler, Zenke, Clopath & Gerstner (2011), Science 334:1569-1573.
 
