@@ -5,7 +5,9 @@ own string language, so that every mechanism runs on every Brian2 device
 (runtime numpy/cython and ``cpp_standalone``):
 
 * equations added to a neuron group or to synapses,
-* code appended to ``reset`` (neurons) or ``on_pre`` / ``on_post`` (synapses),
+* code appended to ``reset`` (neurons) or ``on_pre`` / ``on_post`` (synapses), or
+  run before the user's ``on_pre`` (``on_pre_first``: deferred updates settled
+  before the weight is used),
 * regular operations (``run_regularly`` with an explicit ``dt``, ``when``, ``order``),
 * parameters with units, stored as ``(constant, shared)`` variables of the group,
 * *hook* terms: a model exposes named hooks (a threshold offset ``theta``, an
@@ -82,6 +84,9 @@ class Contribution:
         Code appended to a neuron group's reset.
     on_pre, on_post : str
         Code appended to a synapse's ``on_pre`` / ``on_post`` pathways.
+    on_pre_first : str
+        Code run at a presynaptic spike *before* the user's ``on_pre`` (e.g. settling
+        deferred weight changes, so that the spike's effect uses the current weight).
     operations : tuple of Operation
         Regular operations run on the group.
     params : dict of str to Quantity
@@ -97,6 +102,7 @@ class Contribution:
     reset: str = ""
     on_pre: str = ""
     on_post: str = ""
+    on_pre_first: str = ""
     operations: tuple = ()
     params: dict = field(default_factory=dict)
     hooks: dict = field(default_factory=dict)
@@ -128,6 +134,7 @@ class Contribution:
         return dataclasses.replace(
             self,
             model=sub(self.model), reset=sub(self.reset), on_pre=sub(self.on_pre), on_post=sub(self.on_post),
+            on_pre_first=sub(self.on_pre_first),
             operations=tuple(dataclasses.replace(op, code=sub(op.code)) for op in self.operations),
             params={full.get(k, k): v for k, v in self.params.items()},
             hooks={h: sub_hook(t) for h, t in self.hooks.items()},
@@ -452,7 +459,7 @@ def synapses(source, target, model="", *, on_pre=None, on_post=None, mechanisms=
         The user's synapse equations. They may use synapse hooks such as
         ``scale`` (e.g. ``on_pre='v_post += w*scale'``) that mechanisms define.
     on_pre, on_post : str, optional
-        Event code; mechanisms' code is appended.
+        Event code; mechanisms' code is appended (their ``on_pre_first`` code prepended).
     mechanisms : sequence of Mechanism
         Mechanisms contributing to these synapses.
     hooks : dict, optional
@@ -470,14 +477,14 @@ def synapses(source, target, model="", *, on_pre=None, on_post=None, mechanisms=
         neuron_part = mech.resolved("neurons", post)
         if neuron_part is None:
             continue
-        code = " ".join([c.model, c.on_pre, c.on_post, *(op.code for op in c.operations)])
+        code = " ".join([c.model, c.on_pre_first, c.on_pre, c.on_post, *(op.code for op in c.operations)])
         for name in neuron_part.local_names():
             for side, group in (("pre", source), ("post", target)):
                 if re.search(rf"\b{name}_{side}\b", code) and name not in group.variables:
                     raise HomeonetError(f"{mech!r} also contributes to the {side}synaptic group ({name!r} is "
                                         f"missing from {group.name!r}): pass it in that group's mechanisms= too")
     eqs = _merge(model, parts, Target(hooks=dict(hooks or {})))
-    pre = _join(on_pre, *(c.on_pre for _, c in parts)) or None
+    pre = _join(*(c.on_pre_first for _, c in parts), on_pre, *(c.on_pre for _, c in parts)) or None
     post_code = _join(on_post, *(c.on_post for _, c in parts)) or None
     kwargs.setdefault("name", "synapses*")
     syn = _Synapses(source, target, eqs, on_pre=pre, on_post=post_code, **kwargs)

@@ -182,12 +182,14 @@ def four_scales(duration, modulation=True, plastic=True):
     ip = IntrinsicPlasticity(target=P["target"], eta=on * 0.02 * mV / Hz, period=P["period"], sensor=sensor)
     ss = SynapticScaling(target=P["target"], compression=3600 if plastic else 1.0, period=P["period"],
                          sensor=sensor, s_max=10.0 if plastic else 1.0, s_min=0.1 if plastic else 1.0)
-    istdp = InhibitorySTDP(rho0=P["target"], eta=on * 0.02 * mV, w_max=20 * mV)
+    # deferred potentiation: the same weights as the per-spike rule without an on_post pathway
+    istdp = InhibitorySTDP(rho0=P["target"], eta=on * 0.02 * mV, w_max=20 * mV, deferred=True)
     glob = GlobalHomeostasis(gamma=P["target"], tau_H=P["sensor_tau"], tau_G=2 * second, period=P["period"],
                              G_min=0.2 if plastic else 1.0, G_max=5.0 if plastic else 1.0, sensor=sensor)
     return recurrent_ei(LIF(), N_E=P["N_E"], N_I=P["N_I"], p=P["p"], N_in=P["N_in"], rate_in=P["rate_in"],
                         p_in=P["p_in"], modulation=_step(duration, 0.5, 0.7) if modulation else None,
-                        mechanisms_E=[ip, ss, glob], synapse_mechanisms={"EE": [ss], "inE": [ss], "IE": [istdp]},
+                        mechanisms_E=[ip, ss, istdp, glob],
+                        synapse_mechanisms={"EE": [ss], "inE": [ss], "IE": [istdp]},
                         record={"E": ["ip_theta", "ss_s"]}, record_dt=100 * ms)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from brian2 import Hz, get_dimensions, ms, nS, second
 
 from .._validate import HomeonetError, check_quantity, unit_name
-from ..mechanism import Contribution, Mechanism, Target
+from ..mechanism import Contribution, Mechanism, Operation, Target
 
 __all__ = ["InhibitorySTDP"]
 
@@ -71,8 +71,42 @@ class InhibitorySTDP(Mechanism):
         Expression multiplying :math:`\eta` on both pathways, e.g. a global third
         factor read from the postsynaptic group (``'glob_G_post'``, see
         :class:`GlobalHomeostasis`). Default: none.
+    deferred : bool
+        Settle the potentiation caused by postsynaptic spikes at the synapse's next
+        presynaptic spike (and at the latest every ``flush_period``) instead of at every
+        postsynaptic spike; see below. Default: False.
+    flush_period : Quantity
+        With ``deferred``: period of the settling pass over all synapses and of the
+        re-referencing of the neurons' traces (> 0 s, at most :math:`20\tau_\mathrm{STDP}`).
     name : str
         Prefix of the mechanism's names (default ``'istdp'``).
+
+    Notes
+    -----
+    **Deferred potentiation.** Brian2 runs every synaptic pathway on every time step,
+    spikes or not, so the ``on_post`` pathway costs as much as the whole excitatory
+    recurrent pathway in a network that fires at a few Hz. With ``deferred=True`` there
+    is no ``on_post`` pathway. Each postsynaptic neuron keeps two spike-time sums
+    referred to a time :math:`T_0`,
+
+    .. math:: C = x_\mathrm{post}(T_0) + \sum_{T_0 < t_k \le t} e^{(t_k - T_0)/\tau}, \qquad
+              D = \sum_{T_0 < t_k \le t} e^{-(t_k - T_0)/\tau},
+
+    so that :math:`x_\mathrm{post}(t) = e^{-(t - T_0)/\tau} C` (the depression term), and each
+    synapse remembers :math:`D_s`, the value of :math:`D` when it last settled. The
+    potentiation owed for the postsynaptic spikes since then is
+    :math:`\eta\sum_k x_\mathrm{pre}(t_k) = \eta\, x_\mathrm{pre}(t)\, e^{(t - T_0)/\tau}\,(D - D_s)`
+    (no presynaptic spike in between, so :math:`x_\mathrm{pre}` only decayed); it is
+    added before the presynaptic spike acts (``on_pre_first``). Between two
+    presynaptic spikes a weight only grows, and clipping a sum of non-negative steps
+    at :math:`w_\max` once equals clipping after each step, so the weights are those
+    of the per-spike rule to rounding. Every ``flush_period`` all synapses settle,
+    then the neurons move :math:`T_0` to the present (:math:`C \leftarrow x_\mathrm{post}`,
+    :math:`D \leftarrow 0`), which keeps every exponential below :math:`e^{T/\tau}`.
+    Give the mechanism to the postsynaptic group too (it keeps :math:`C`, :math:`D`
+    and :math:`T_0` there). Weights read between flushes lack the unsettled
+    potentiation (at most one ``flush_period`` of it); a ``factor`` is applied with its
+    value at settling time.
 
     Examples
     --------
@@ -86,7 +120,8 @@ class InhibitorySTDP(Mechanism):
     prefix = "istdp"
     reference = "Vogels, Sprekeler, Zenke, Clopath & Gerstner (2011), Science 334:1569"
 
-    def __init__(self, rho0=3 * Hz, tau=20 * ms, eta=0.01 * nS, w_max=100 * nS, weight="w", factor=None, name=None):
+    def __init__(self, rho0=3 * Hz, tau=20 * ms, eta=0.01 * nS, w_max=100 * nS, weight="w", factor=None,
+                 deferred=False, flush_period=100 * ms, name=None):
         super().__init__(name)
         self.rho0 = check_quantity("rho0", rho0, Hz, low=0 * Hz, low_open=True)
         self.tau = check_quantity("tau", tau, second, low=0 * second, low_open=True)
@@ -102,6 +137,9 @@ class InhibitorySTDP(Mechanism):
         if factor is not None and (not isinstance(factor, str) or not factor.strip()):
             raise HomeonetError(f"factor must be an expression string or None, got {factor!r}")
         self.factor = factor
+        self.deferred = bool(deferred)
+        self.flush_period = check_quantity("flush_period", flush_period, second, low=0 * second, low_open=True,
+                                           high=20 * self.tau)
 
     @property
     def alpha(self):
@@ -112,7 +150,21 @@ class InhibitorySTDP(Mechanism):
         p = {"rho0": self.rho0, "tau": self.tau, "eta": self.eta, "w_max": self.w_max, "weight": self.weight}
         if self.factor is not None:
             p["factor"] = self.factor
+        if self.deferred:
+            p.update(deferred=True, flush_period=self.flush_period)
         return p
+
+    def neurons(self, target: Target) -> Contribution | None:
+        if not self.deferred:
+            return None
+        # the postsynaptic trace, referred to T0 (see Notes); re-referenced after the synapses' flush
+        # (Brian2 forbids a postsynaptic variable named like a synaptic one: the synapses' own tau stays 'tau')
+        return Contribution(model="C : 1\nD : 1\nT0 : second",
+                            reset="C += exp((t - T0)/trace_tau)\nD += exp(-(t - T0)/trace_tau)",
+                            params={"trace_tau": self.tau},
+                            operations=(Operation("C = C*exp(-(t - T0)/trace_tau)\nD = 0\nT0 = t",
+                                                  dt=self.flush_period,
+                                                  when="start", order=1, name="rebase"),))
 
     def synapses(self, target: Target) -> Contribution:
         if not target.spiking:
@@ -123,6 +175,8 @@ class InhibitorySTDP(Mechanism):
         # The parameters are declared here and set through ``init`` rather than ``params``: Brian2 refuses
         # writes to synaptic variables (shared ones included) before ``connect``, and the protocol sets
         # ``params`` at creation but ``init`` in :func:`homeonet.connect`.
+        if self.deferred:
+            return self._deferred(w, rate, params)
         model = "\n".join(["dapre/dt = -apre/tau : 1 (event-driven)",
                            "dapost/dt = -apost/tau : 1 (event-driven)"]
                           + [f"{k} : {unit_name(v)} (constant, shared)" for k, v in params.items()])
@@ -130,5 +184,22 @@ class InhibitorySTDP(Mechanism):
             model=model,
             on_pre=f"apre += 1\n{w} = clip({w} + {rate}*(apost - alpha), 0*w_max, w_max)",
             on_post=f"apost += 1\n{w} = clip({w} + {rate}*apre, 0*w_max, w_max)",
+            init=params,
+        )
+
+    def _deferred(self, w, rate, params):
+        """Synapse part of the deferred form: no on_post pathway (see Notes)."""
+        model = "\n".join(["dapre/dt = -apre/tau : 1 (event-driven)", "Ds : 1"]
+                           + [f"{k} : {unit_name(v)} (constant, shared)" for k, v in params.items()])
+        # owed potentiation: eta * x_pre(t) e^{(t - T0)/tau} (D - Ds); at a presynaptic spike apre has
+        # already decayed to t, in the flush it is decayed from lastupdate; the neurons then set D = 0
+        settle = f"{w} = clip({w} + {rate}*apre*exp((t - T0_post)/tau)*(D_post - Ds), 0*w_max, w_max)\nDs = D_post"
+        flush = (f"{w} = clip({w} + {rate}*apre*exp((lastupdate - T0_post)/tau)*(D_post - Ds), 0*w_max, w_max)\n"
+                 f"Ds = 0")
+        return Contribution(
+            model=model,
+            on_pre_first=settle,
+            on_pre=f"apre += 1\n{w} = clip({w} + {rate}*(exp(-(t - T0_post)/tau)*C_post - alpha), 0*w_max, w_max)",
+            operations=(Operation(flush, dt=self.flush_period, when="start", order=0, name="flush"),),
             init=params,
         )
