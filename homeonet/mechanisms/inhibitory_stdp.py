@@ -49,7 +49,10 @@ class InhibitorySTDP(Mechanism):
     (which sets the mechanism's parameters once synapses exist) and give it to the inhibitory-to-excitatory synapses
     (``homeonet.synapses(..., mechanisms=[istdp])``, or
     ``recurrent_ei(..., synapse_mechanisms={'IE': [istdp]})``). Both traces are
-    ``(event-driven)``: the cost follows the spikes, nothing is done per time step.
+    ``(event-driven)``: their cost follows the spikes. The postsynaptic pathway,
+    however, costs a fixed amount on every time step; ``deferred=True`` removes it
+    (see Notes; the mechanism then goes to the postsynaptic group as well,
+    ``mechanisms_E=[istdp]``).
 
     Parameters
     ----------
