@@ -160,6 +160,26 @@ def test_functional_matches_modules():
     assert torch.allclose(ip.gain, g) and torch.allclose(ip.bias, b)
 
 
+def test_synaptic_scaling_update_known_answer_with_clips():
+    # f = 1 + eta (target - a) / target with target 1, eta 0.5: sensors 0, 1, 10 give f = 1.5, 1, -3.5,
+    # clipped to [1/1.2, 1.2]; the factors 2.9 * 1.2 and 0.34 / 1.2 then leave [1/3, 3] and are clipped
+    scale = torch.tensor([2.9, 1.0, 0.34], dtype=torch.double)
+    running = torch.zeros(3, dtype=torch.double)
+    F.synaptic_scaling_update_(scale, running, torch.tensor([0.0, 1.0, 10.0], dtype=torch.double), target=1.0,
+                               eta=0.5, momentum=1.0, max_step=1.2, max_scale=3.0)
+    assert torch.allclose(running, torch.tensor([0.0, 1.0, 10.0], dtype=torch.double))
+    assert torch.allclose(scale, torch.tensor([3.0, 1.0, 1 / 3], dtype=torch.double), rtol=1e-14)
+    # inside the clips: plain product, and the sensor is a low-pass with momentum 0.25
+    scale = torch.tensor([1.0, 2.0], dtype=torch.double)
+    running = torch.tensor([1.0, 1.0], dtype=torch.double)
+    F.synaptic_scaling_update_(scale, running, torch.tensor([0.6, 1.8], dtype=torch.double), target=2.0,
+                               eta=0.2, momentum=0.25)
+    a = torch.tensor([0.9, 1.2], dtype=torch.double)
+    assert torch.allclose(running, a, rtol=1e-14)
+    assert torch.allclose(scale, torch.tensor([1.0, 2.0], dtype=torch.double) * (1 + 0.2 * (2.0 - a) / 2.0),
+                          rtol=1e-14)
+
+
 def test_unit_activity_known_values():
     x = torch.tensor([[1.0, -2.0], [3.0, 2.0]])
     assert torch.allclose(F.unit_activity(x, "rate"), torch.tensor([2.0, 1.0]))
@@ -202,6 +222,162 @@ def test_fixed_point_gradient(activity):
     (g2,) = torch.autograd.grad((explicit(x) * gy).sum(), x)
     assert torch.allclose(g1, g2, rtol=1e-10, atol=1e-12)
     assert torch.autograd.gradcheck(explicit, (x,))
+
+
+@pytest.mark.parametrize("shape", [(7, 4), (5, 4, 3), (3, 4, 2, 2)])
+def test_gradcheck_fused_function(shape):
+    # The hand-written backward of the fused node, against finite differences, for every tensor
+    # argument (input, weight, bias and the factors). Without the fixed-point term the forward is
+    # the plain product, so gradcheck applies directly; the fixed-point term is checked below
+    # against the explicit map.
+    kw = {"dtype": torch.double, "requires_grad": True}
+    x = torch.randn(*shape, **kw)
+    w, b, s = torch.rand(4, **kw) + 0.5, torch.randn(4, **kw), torch.rand(4, **kw) + 0.5
+    fn = F._SynapticScalingFunction.apply
+    assert torch.autograd.gradcheck(lambda x, w, b, s: fn(x, w, b, s, "rms", False, None), (x, w, b, s))
+    assert torch.autograd.gradcheck(lambda x, s: fn(x, None, None, s, "abs", False, None), (x, s))
+    assert torch.autograd.gradcheck(lambda x, w: fn(x, w, None, s.detach(), "rate", False, None), (x, w))
+
+
+@pytest.mark.parametrize("activity", ["rms", "abs", "rate"])
+@pytest.mark.parametrize("shape", [(9, 4), (6, 4, 3)])
+def test_fixed_point_gradient_all_arguments(activity, shape):
+    # every gradient of synaptic_scaling(..., activity=...) equals autograd's through the explicit
+    # fixed-point map y = w * s * a(x0) / a(x) * x + b at x = x0 (also for weight, bias and scale)
+    torch.manual_seed(3)
+    x0 = torch.randn(*shape, dtype=torch.double) + 0.3
+    nd = x0.dim()
+    a0 = F.unit_activity(x0, activity)
+    args = [torch.rand(4, dtype=torch.double) + 0.5, torch.randn(4, dtype=torch.double),
+            torch.rand(4, dtype=torch.double) + 0.5]  # weight, bias, scale
+
+    def explicit(x, w, b, s):
+        return x * F._channel_view(w * s * a0 / F.unit_activity(x, activity), nd) + F._channel_view(b, nd)
+
+    gy = torch.randn_like(x0)
+    grads = []
+    for f in (lambda x, w, b, s: F.synaptic_scaling(x, s, w, b, activity=activity), explicit):
+        inputs = [x0.clone().requires_grad_(True)] + [t.clone().requires_grad_(True) for t in args]
+        y = f(*inputs)
+        grads.append(torch.autograd.grad((y * gy).sum(), inputs))
+    for g1, g2 in zip(*grads):
+        assert torch.allclose(g1, g2, rtol=1e-10, atol=1e-12)
+
+
+def _reference_training_step(layer, x):
+    """SynapticScaling's documented algorithm in plain autograd (the slow reference): returns y and
+    updates a copy of the layer's state held in ``layer._ref`` (scale, running_activity, count)."""
+    scale, running, count = layer._ref
+    a = F.unit_activity(x.detach(), layer.activity)
+    with torch.no_grad():
+        if layer.calibrate and count == 0:
+            scale = torch.where(a > 1e-12, layer.target / a.clamp(min=1e-12), torch.ones_like(a))
+            scale = scale.clamp(1 / layer.max_scale, layer.max_scale)
+            running = scale * a
+        else:
+            running = (1 - layer.momentum) * running + layer.momentum * scale * a
+            factor = (1 + layer.eta * (layer.target - running) / layer.target).clamp(1 / layer.max_step, layer.max_step)
+            scale = (scale * factor).clamp(1 / layer.max_scale, layer.max_scale)
+    layer._ref = (scale, running, count + 1)
+    s = scale * a / F.unit_activity(x, layer.activity) if layer.fixed_point_grad else scale
+    nd = x.dim()
+    y = x * F._channel_view(s if layer.weight is None else s * layer.weight, nd)
+    return y if layer.bias is None else y + F._channel_view(layer.bias, nd)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {}, {"activity": "abs", "calibrate": False}, {"activity": "rate", "affine": False},
+    {"fixed_point_grad": False, "eta": 0.5, "momentum": 1.0}, {"max_step": 1.05, "max_scale": 3.0},
+    {"calibrate": False, "eta": 2.0, "momentum": 1.0, "max_step": 1.05, "max_scale": 1.1},  # both clips bind
+])
+@pytest.mark.parametrize("shape", [(16, 5), (8, 5, 3)])
+def test_module_matches_reference_algorithm(kwargs, shape):
+    # the fused training step (one autograd node) computes what the documented algorithm says:
+    # same outputs, buffers and gradients as a plain-autograd transcription, over several steps
+    # with drifting input statistics
+    torch.manual_seed(4)
+    layer = SynapticScaling(5, dtype=torch.double, **kwargs)
+    layer._ref = (layer.scale.clone(), layer.running_activity.clone(), 0)
+    if layer.affine:
+        with torch.no_grad():
+            layer.weight.uniform_(0.5, 1.5)
+            layer.bias.normal_()
+    for step in range(6):
+        x = (torch.randn(*shape, dtype=torch.double) * (1 + step) + 0.2).requires_grad_(True)
+        gy = torch.randn(*shape, dtype=torch.double)
+        params = [x] + list(layer.parameters())
+        y = layer(x)
+        got = torch.autograd.grad((y * gy).sum(), params)
+        y_ref = _reference_training_step(layer, x)
+        want = torch.autograd.grad((y_ref * gy).sum(), params)
+        assert torch.allclose(y, y_ref, rtol=1e-12, atol=1e-12)
+        assert torch.allclose(layer.scale, layer._ref[0], rtol=1e-12)
+        assert torch.allclose(layer.running_activity, layer._ref[1], rtol=1e-12)
+        for g1, g2 in zip(got, want):
+            assert torch.allclose(g1, g2, rtol=1e-9, atol=1e-12)
+    assert int(layer.num_batches_tracked) == 6
+
+
+def test_fused_step_silent_units_and_two_forwards():
+    # a silent unit (all-zero drive for rms, never positive for rate) has a finite gradient, the
+    # plain gamma * s * g: its fixed-point term vanishes
+    for activity in ("rms", "rate"):
+        layer = SynapticScaling(3, activity=activity, calibrate=False)
+        x = torch.randn(10, 3) + 0.5
+        x[:, 1] = 0.0 if activity == "rms" else -x[:, 1].abs()
+        x.requires_grad_(True)
+        gy = torch.randn(10, 3)
+        (layer(x) * gy).sum().backward()
+        assert torch.isfinite(x.grad).all()
+        assert torch.allclose(x.grad[:, 1], layer.weight[1].detach() * layer.scale[1] * gy[:, 1])
+    # two forward passes before one backward: each keeps the factors it used (snapshot), so the
+    # gradients are those of two independent steps
+    for affine in (True, False):
+        layer = SynapticScaling(4, affine=affine)
+        x1, x2 = torch.randn(12, 4, requires_grad=True), (3 * torch.randn(12, 4)).requires_grad_(True)
+        gy1, gy2 = torch.randn(12, 4), torch.randn(12, 4)
+        y1 = layer(x1)
+        s1 = layer.scale.clone()
+        y2 = layer(x2)
+        s2 = layer.scale.clone()
+        assert not torch.allclose(s1, s2)
+        ((y1 * gy1).sum() + (y2 * gy2).sum()).backward()
+        params = [p.detach().clone().requires_grad_(True) for p in layer.parameters()]
+        w, b = params if affine else (None, None)
+        ref = (F.synaptic_scaling(x1, s1, w, b, activity="rms") * gy1).sum()
+        ref = ref + (F.synaptic_scaling(x2, s2, w, b, activity="rms") * gy2).sum()
+        want = torch.autograd.grad(ref, [x1, x2] + params)
+        for got, expected in zip([x1.grad, x2.grad] + [p.grad for p in layer.parameters()], want):
+            assert torch.allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_first_batch_flag_follows_state_dict_and_reset():
+    # whether the next training batch calibrates is kept on the host; it must follow
+    # num_batches_tracked through load_state_dict and reset_running_stats
+    x = 5.0 * torch.randn(64, 3)
+    trained = SynapticScaling(3)
+    trained(x)
+    trained(0.1 * x)
+    fresh = SynapticScaling(3)
+    fresh(x)  # calibrated: every unit at target
+    fresh.load_state_dict(trained.state_dict())  # count 2: no calibration on the next batch
+    before = fresh.scale.clone()
+    fresh(x)
+    assert not torch.allclose(F.unit_activity(fresh(x).detach(), "rms"), torch.ones(3), atol=1e-3)
+    assert (fresh.scale / before).sub(1).abs().max() <= 1.0  # one controller step, bounded by max_step
+    fresh.load_state_dict(SynapticScaling(3).state_dict())  # count 0: calibrates again
+    assert torch.allclose(F.unit_activity(fresh(x).detach(), "rms"), torch.ones(3), atol=1e-4)
+    fresh(0.1 * x)
+    fresh.reset_running_stats()
+    assert torch.allclose(F.unit_activity(fresh(x).detach(), "rms"), torch.ones(3), atol=1e-4)
+
+
+def test_fused_backward_is_first_order_only():
+    layer = SynapticScaling(3)
+    x = torch.randn(8, 3, requires_grad=True)
+    (g,) = torch.autograd.grad(layer(x).square().sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError):
+        g.sum().backward()
 
 
 @pytest.mark.parametrize("name", sorted(LAYERS))

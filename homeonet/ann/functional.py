@@ -15,8 +15,11 @@ Channels are the second dimension, as in torch: inputs are ``(N, C)`` or
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from homeonet._validate import HomeonetError
 
@@ -101,20 +104,6 @@ def _activity_from_stat(q: Tensor, const: float, power: int) -> Tensor:
     return q.mul(const).sqrt_() if power == 2 else q.mul(const)
 
 
-def _fixed_point_scale(stat: Tensor, power: int, scale: Tensor) -> Tensor:
-    """Factors equal to *scale* in value whose gradient is that of the fixed point ``scale * (q.detach() / q) ** (1/power)``.
-
-    Computed as ``scale * (1 + 1/power - q / (power * q.detach()))``, the first-order expansion
-    around the current batch, in one differentiable ``addcmul``: the value equals *scale* up to
-    rounding (a few ulp). For a silent unit (``q == 0``) the value is ``scale * (1 + 1/power)``,
-    harmless because the unit's input is then zero.
-    """
-    with torch.no_grad():
-        k1 = scale / stat.detach().clamp(min=1e-30).mul_(-power)
-        k0 = scale * (1.0 + 1.0 / power)
-    return torch.addcmul(k0, stat, k1)
-
-
 def synaptic_scaling(input: Tensor, scale: Tensor, weight: Tensor | None = None,
                      bias: Tensor | None = None, activity: str | None = None) -> Tensor:
     r"""Apply per-unit multiplicative synaptic scaling factors (and an optional affine map).
@@ -134,20 +123,24 @@ def synaptic_scaling(input: Tensor, scale: Tensor, weight: Tensor | None = None,
         bias (Tensor, optional): ``(C,)`` affine shift :math:`\beta`. Default: ``None`` (0).
         activity (str, optional): when given (a name from :data:`ACTIVITY_MEASURES`), the
             gradient is taken through the homeostat's fixed point: the output's *value* is
-            unchanged (up to rounding), but :math:`s_c` is treated as :math:`s_c\, a_c(x)|_{\text{fixed}} / a_c(x)`,
+            unchanged, but :math:`s_c` is treated as :math:`s_c\, a_c(x)|_{\text{fixed}} / a_c(x)`,
             the factor the homeostat settles to if the unit's activity :math:`a_c(x)` changes, so
             the gradient ignores changes of a unit's overall scale that the homeostat would undo
-            (for ``'rms'``: :math:`\partial L/\partial x = \gamma s\,(g - x \langle g x\rangle / \langle x^2\rangle)`).
-            Default: ``None`` (plain product, :math:`s` constant).
+            (for ``'rms'``: :math:`\partial L/\partial x = \gamma s\,(g - x \langle g x\rangle / \langle x^2\rangle)`);
+            the gradients with respect to *scale*, *weight* and *bias* are those of the plain
+            product. This form is one autograd node with a hand-written backward, which is
+            first-order only (differentiating it twice raises an error).
+            Default: ``None`` (plain product, :math:`s` constant, differentiable to any order).
 
     Returns:
         Tensor: same shape as *input*.
     """
     _check_channels(input, scale.numel())
-    if activity is not None:
-        q, _, power = _activity_stat(input, activity)
-        scale = _fixed_point_scale(q, power, scale)
-    return _scale_affine(input, scale, weight, bias)
+    if activity is None:
+        return _scale_affine(input, scale, weight, bias)
+    if activity not in ACTIVITY_MEASURES:
+        raise HomeonetError(f"activity must be one of {', '.join(ACTIVITY_MEASURES)}; got {activity!r}")
+    return _SynapticScalingFunction.apply(input, weight, bias, scale, activity, True, None)
 
 
 def _scale_affine(input: Tensor, scale: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
@@ -197,9 +190,143 @@ def synaptic_scaling_update_(scale: Tensor, running_activity: Tensor, batch_acti
 def _synaptic_scaling_update(scale, running_activity, batch_activity, target, eta, momentum, max_step, max_scale):
     """Body of :func:`synaptic_scaling_update_` without the ``no_grad`` wrapper (callers hold it)."""
     running_activity.lerp_(batch_activity.to(running_activity.dtype), momentum)
-    # 1 + eta (target - a) / target, written as two fused in-place operations
-    factor = running_activity.mul(-eta / target).add_(1.0 + eta).clamp_(1.0 / max_step, max_step)
-    return scale.mul_(factor).clamp_(1.0 / max_scale, max_scale)
+    return scale.copy_(_scaled_by_sensor(scale, running_activity, target, eta, max_step, max_scale))
+
+
+def _scaled_by_sensor(scale, running_activity, target, eta, max_step, max_scale) -> Tensor:
+    r"""Step 2 of the rule, out of place: the new factors
+    :math:`\operatorname{clip}(s\,\operatorname{clip}(f(a), 1/k, k), 1/M, M)` with
+    :math:`f(a) = 1 + \eta (a^\ast - a)/a^\ast`, :math:`k` = *max_step*, :math:`M` = *max_scale*.
+
+    :math:`f` decreases in :math:`a`, so the clip of the factor is a clip of the sensor,
+    :math:`\operatorname{clip}(f(a), 1/k, k) = f(a_k)` with :math:`a_k = \operatorname{clip}(a,
+    a^\ast (1 + \eta - k)/\eta,\; a^\ast (1 + \eta - 1/k)/\eta)`, and
+    :math:`s f(a_k) = s + \eta s - (\eta / a^\ast)\, s\, a_k`: only operations with Scalar
+    arguments (a Python number as the other operand of a binary operation would cost a scalar
+    tensor and a cast at every call). Returns a new tensor.
+    """
+    a_k = running_activity.clamp(target * (1.0 + eta - max_step) / eta, target * (1.0 + eta - 1.0 / max_step) / eta)
+    new = torch.addcmul(scale, scale, a_k, value=-eta / target).add_(scale, alpha=eta)
+    return new.clamp_(1.0 / max_scale, max_scale)
+
+
+#: Floor of the activity statistic in the fixed-point gradient (a silent unit: its gradient term is 0).
+_TINY_STAT = 1e-30
+
+
+def _sum_stat(input: Tensor, measure: str, dims) -> Tensor:
+    """Per-unit sum behind :func:`unit_activity`: of squares (``'rms'``), absolute or rectified values."""
+    if measure == "rms":
+        # vecdot: one dispatched op instead of two for the common (N, C) case
+        return torch.linalg.vecdot(input, input, dim=0) if dims == 0 else (input * input).sum(dims)
+    if measure == "abs":
+        return input.abs().sum(dims)
+    return torch.relu(input).sum(dims)
+
+
+def _homeostatic_step_(scale: Tensor, running_activity: Tensor, q: Tensor, n: int, measure: str, calibrate: bool,
+                       target: float, eta: float, momentum: float, max_step: float, max_scale: float) -> Tensor:
+    """Steps 1-2 of :class:`~homeonet.ann.modules.SynapticScaling` from the batch statistic *q* of the unscaled input.
+
+    *q* is :func:`_sum_stat` over *n* entries per unit, so the unit's activity is ``sqrt(q / n)``
+    (``'rms'``) or ``q / n``; the activity of the scaled output is ``scale`` times that
+    (homogeneity). With *calibrate*, the factors are set to ``target / activity`` instead.
+    Changes *scale* and *running_activity* in place and returns a new tensor equal to the new
+    *scale* (a snapshot for the backward pass); the caller holds ``no_grad``.
+    """
+    if q.dtype != scale.dtype:
+        q = q.to(scale.dtype)
+    if calibrate:
+        raw = q.div(n).sqrt_() if measure == "rms" else q.div(n)
+        new = torch.where(raw > 1e-12, target / raw.clamp(min=1e-12), torch.ones_like(raw))
+        new.clamp_(1.0 / max_scale, max_scale)
+        running_activity.copy_(new * raw)
+    else:
+        # rate sensor a <- a - m a + m * scale * activity, with the 1/sqrt(n) or 1/n of the activity
+        # folded into the weight of one addcmul (Scalar arguments only, see _scaled_by_sensor)
+        running_activity.sub_(running_activity, alpha=momentum)
+        if measure == "rms":
+            running_activity.addcmul_(scale, q.sqrt(), value=momentum / math.sqrt(n))
+        else:
+            running_activity.addcmul_(scale, q, value=momentum / n)
+        new = _scaled_by_sensor(scale, running_activity, target, eta, max_step, max_scale)
+    scale.copy_(new)
+    return new
+
+
+class _SynapticScalingFunction(torch.autograd.Function):
+    r"""``y = weight * scale * input + bias`` as one autograd node, with the optional homeostatic
+    step and the fixed-point gradient of :class:`~homeonet.ann.modules.SynapticScaling` fused in.
+
+    ``apply(input, weight, bias, scale, measure, fixed_point, step)``: *weight*, *bias* may be
+    ``None``; *step* is ``None`` (no update) or ``(running_activity, calibrate, target, eta,
+    momentum, max_step, max_scale)``, in which case *scale* and *running_activity* are updated in
+    place (steps 1-2 of the module's algorithm) before they multiply the input.
+
+    With *fixed_point*, the value is unchanged but the backward pass treats the factor as
+    :math:`\tilde s_c = s_c\, (q_c^0 / q_c)^{1/p}` at :math:`q = q^0`, with :math:`q_c` the
+    per-unit statistic of :func:`_sum_stat` (:math:`p = 2` for ``'rms'``, 1 otherwise):
+    :math:`\partial L/\partial x = \gamma s\,(g - q'(x)\, \langle g x\rangle_c / q^0_c)` with
+    :math:`q'(x) = x` (rms, the factor 2 cancels :math:`1/p`), :math:`\operatorname{sign}(x)` (abs)
+    or :math:`[x > 0]` (rate); the other gradients are those of the plain product, since
+    :math:`\tilde s = s` and :math:`\partial \tilde s / \partial s = 1` there.
+    The backward is first-order only (``once_differentiable``).
+    """
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, scale, measure, fixed_point, step):
+        nd = input.dim()
+        dims = 0 if nd == 2 else _reduce_dims(input)
+        need = ctx.needs_input_grad
+        q = None
+        if fixed_point or step is not None:
+            q = _sum_stat(input, measure, dims)
+        # the factors in a tensor of their own: the backward needs them after the buffer has moved on
+        if step is not None:
+            s = _homeostatic_step_(scale, step[0], q, input.numel() // input.size(1), measure, *step[1:])
+        else:
+            s = scale.clone() if weight is None or need[1] else scale
+        gs = s if weight is None else s * weight
+        gsv = _channel_view(gs, nd)
+        out = input * gsv if bias is None else torch.addcmul(_channel_view(bias, nd), input, gsv)
+        if fixed_point and need[0]:
+            ctx.qc = (q.to(gs.dtype) if q.dtype != gs.dtype else q).clamp(min=_TINY_STAT)
+        # intermediates (new tensors nobody else holds) are kept on ctx, the input is saved properly
+        ctx.measure, ctx.fixed_point, ctx.dims, ctx.gs, ctx.s = measure, fixed_point, dims, gs, s
+        ctx.save_for_backward(input, weight if need[3] else None)
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        input, weight = ctx.saved_tensors
+        need_x, need_w, need_b, need_s = ctx.needs_input_grad[:4]
+        dims, nd = ctx.dims, grad.dim()
+        fixed = ctx.fixed_point and need_x
+        gx = None  # <g x> per unit
+        if need_w or need_s or fixed:
+            gx = torch.linalg.vecdot(grad, input, dim=0) if dims == 0 else (grad * input).sum(dims)
+        dx = dw = db = ds = None
+        if need_x:
+            gsv = _channel_view(ctx.gs, nd)
+            if fixed:
+                r = _channel_view(gx / ctx.qc, nd)
+                if ctx.measure == "rms":
+                    dx = torch.addcmul(grad, input, r, value=-1.0)
+                elif ctx.measure == "abs":
+                    dx = torch.addcmul(grad, input.sign(), r, value=-1.0)
+                else:  # where, not a product with the mask: r is huge for a silent unit
+                    dx = grad - torch.where(input > 0, r, 0.0)
+                dx = dx.mul_(gsv)
+            else:
+                dx = grad * gsv
+        if need_w:
+            dw = gx * ctx.s
+        if need_b:
+            db = grad.sum(dims)
+        if need_s:
+            ds = gx if weight is None else gx * weight
+        return dx, dw, db, ds, None, None, None
 
 
 def intrinsic_plasticity(input: Tensor, gain: Tensor, bias: Tensor) -> Tensor:

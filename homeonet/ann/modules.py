@@ -121,6 +121,14 @@ class SynapticScaling(_HomeostaticNorm):
         calibrate (bool): calibrate the factors on the first training batch. Default: ``True``.
         max_step (float): largest change of a factor per batch, :math:`k > 1`. Default: 2.0.
         max_scale (float): factors stay within ``[1/max_scale, max_scale]``. Default: 1e4.
+        fixed_point_grad (bool): in training mode, take the gradient through the homeostat's
+            fixed point: :math:`s_c` is differentiated as :math:`s_c\, a_c(x_0) / a_c(x)` at the
+            current batch :math:`x_0` (the factor the homeostat settles to when the unit's activity
+            changes), so the gradient ignores changes of a unit's overall scale that the
+            homeostat would undo; for ``'rms'``,
+            :math:`\partial L/\partial x = \gamma s\,(g - x \langle g x\rangle / \langle x^2\rangle)`.
+            The output's value is unchanged. With ``False`` the factors are constants for autograd.
+            Default: ``True``.
 
     Shape:
         - Input: :math:`(N, C)` or :math:`(N, C, *)`
@@ -141,6 +149,13 @@ class SynapticScaling(_HomeostaticNorm):
         >>> bool(torch.allclose(y.square().mean(0).sqrt(), torch.ones(20), atol=1e-4))
         True
         >>> layer = layer.eval(); y = layer(x)   # eval mode: buffers frozen
+
+    .. note::
+        In training mode the whole step (activity statistic, homeostatic update of the buffers,
+        scaling and affine map) is one autograd node with a hand-written backward, so that it
+        costs a few small operations instead of a few dozen: see
+        ``benchmarks/bench_ann.py``. That backward is first-order only: differentiating the
+        gradient again (``create_graph=True`` followed by a second backward) raises an error.
 
     References:
         G. G. Turrigiano, K. R. Leslie, N. S. Desai, L. C. Rutherford, S. B. Nelson (1998),
@@ -179,6 +194,7 @@ class SynapticScaling(_HomeostaticNorm):
         super().reset_running_stats()
         self.scale.fill_(1.0)
         self.running_activity.fill_(self.target)
+        self._fresh = True  # num_batches_tracked == 0, mirrored on the host
 
     def reset_parameters(self) -> None:
         """Reset the buffers and the affine parameters (:math:`\\gamma = 1`, :math:`\\beta = 0`)."""
@@ -187,36 +203,31 @@ class SynapticScaling(_HomeostaticNorm):
             nn.init.ones_(self.weight)
             nn.init.zeros_(self.bias)
 
-    @torch.no_grad()
-    def _homeostatic_step(self, raw: Tensor) -> None:
-        """Update the sensor and the factors from the batch activity *raw* of the unscaled input."""
-        raw = raw.to(self.scale.dtype)
-        if self.calibrate and int(self.num_batches_tracked) == 0:
-            ok = raw > 1e-12
-            self.scale.copy_(torch.where(ok, self.target / raw.clamp(min=1e-12), torch.ones_like(raw)))
-            self.scale.clamp_(1.0 / self.max_scale, self.max_scale)
-            self.running_activity.copy_(self.scale * raw)
-        else:
-            # activity is homogeneous of degree one: the scaled output's activity is scale * raw
-            F._synaptic_scaling_update(self.scale, self.running_activity, raw.mul_(self.scale), self.target, self.eta,
-                                       self.momentum, self.max_step, self.max_scale)
-        self.num_batches_tracked.add_(1)
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        super()._load_from_state_dict(*args, **kwargs)
+        self._fresh = None  # num_batches_tracked may have changed: read it on the next training batch
 
     def forward(self, input: Tensor) -> Tensor:
         F._check_channels(input, self.num_features)
         if not self.training:
             return F._scale_affine(input, self.scale, self.weight, self.bias)
-        # The activity is measured once: its value feeds the homeostatic step, its graph the
-        # fixed-point gradient. The factors are updated *before* they multiply the input, since
-        # autograd saves them for the backward pass.
-        if self.fixed_point_grad:
-            stat, const, power = F._activity_stat(input, self.activity)
-            self._homeostatic_step(F._activity_from_stat(stat.detach(), const, power))
-            scale = F._fixed_point_scale(stat, power, self.scale)
-        else:
-            self._homeostatic_step(F.unit_activity(input.detach(), self.activity))
-            scale = self.scale
-        return F._scale_affine(input, scale, self.weight, self.bias)
+        # One autograd node: activity statistic, homeostatic step on the buffers (the factors are
+        # updated *before* they multiply the input), scale and affine, and a hand-written backward
+        # with the fixed-point gradient. Whether this is the first batch after a reset is kept in
+        # a Python flag, so that the count is not read back from the device at every step.
+        # (nn.Module attribute access is slow; this runs at every step, so the dicts are read directly.)
+        params, buffers = self._parameters, self._buffers
+        fresh = self.__dict__.get("_fresh")  # None: unknown (e.g. a module pickled before the flag existed)
+        if fresh is None:
+            fresh = int(buffers["num_batches_tracked"]) == 0
+        out = F._SynapticScalingFunction.apply(
+            input, params["weight"], params["bias"], buffers["scale"], self.activity, self.fixed_point_grad,
+            (buffers["running_activity"], self.calibrate and fresh, self.target, self.eta, self.momentum,
+             self.max_step, self.max_scale))
+        if fresh is not False:
+            self._fresh = False
+        buffers["num_batches_tracked"].add_(1)
+        return out
 
     @torch.no_grad()
     def fold_into(self, layer: nn.Module) -> nn.Module:

@@ -141,7 +141,7 @@ def load_dataset(name: str = "digits", root=None, *, download: bool = False, spl
     Raises
     ------
     HomeonetError
-        Unknown name, missing torchvision, missing or unreadable folder.
+        Unknown name, missing or unusable torchvision, missing or unreadable folder.
     """
     check_choice("dataset", name, DATASETS)
     if not 0.0 < test_fraction < 1.0:
@@ -171,6 +171,10 @@ def _load_torchvision(name, root, download) -> Data:
         import torchvision
     except ImportError:
         raise HomeonetError(f"dataset {name!r} needs torchvision: pip install torchvision") from None
+    except Exception as err:  # installed but unusable, e.g. a CUDA build of torchvision next to a CPU torch
+        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise HomeonetError(f"dataset {name!r} needs a torchvision that matches torch {torch.__version__}; "
+                            f"importing it failed: {msg}") from None
     root = Path(root)
     if not download and not root.is_dir():
         raise HomeonetError(f"root folder for {name} does not exist: {str(root)!r} (use download=True / --download)")
