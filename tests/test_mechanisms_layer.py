@@ -181,40 +181,77 @@ def _istdp_pair_factor(net, start, tau=0.020):
             "c_after": 2 * after / expected, "c_before": 2 * before / expected}
 
 
-def test_vogels_fast_rate_balance_and_irregularity():
-    """Test 2 (fast): 400 E / 100 I at in-degrees of the reference, plasticity annealed (x20 then x2 eta)."""
+def _vogels_fast_run():
+    """The fast test's protocol on 400 E / 100 I; returns ``rate_before``, ``_balance``'s measures over the last
+    10 s and ``_istdp_pair_factor``'s over the same window (with the rule on throughout)."""
     net = _vogels_network(400, 100, 0.4, eta=0.2 * nS)
     spikes = net["spikes_E"]
     net.run(250 * ms)
     rate_before = spikes.num_spikes / 400 / 0.25
-    net.run(1250 * ms)                          # fast phase: eta 20x the reference
-    net["IE"].istdp_eta = 0.02 * nS             # slow phase: eta 2x the reference, less weight noise
-    net.run(1500 * ms)
-    m = _balance(net, 2 * second)
-    print(f"Vogels fast: rate before {rate_before:.2f} Hz, after {m['rate']:.2f} Hz, corr {m['corr']:.2f} "
-          f"(population {m['corr_pop']:.2f}), net/excitation {m['ratio']:.2f}, CV {m['cv']:.2f}")
-    # without inhibitory weights the network fires an order of magnitude above rho0 (the perturbation)
-    assert rate_before > 5 * 3
-    # the issue's band: 15 % of rho0. At this size the rule's fixed point rho0 / c is near rho0 (c ~ 0.9-1,
-    # see the full-size test), but the small network's rate wanders by +-15 % over 1-s windows: 2-s windows
-    # gave 1.95-4.35 Hz over 6 seeds (cython), 4-s windows 3.4-3.6 Hz for 5 of them. This seed (numpy
-    # target) measures 2.92 Hz; a seed change can fail this line without anything being wrong
+    net["IE"].istdp_eta = 0.5 * nS              # eta 50x the reference 0.01 nS, kept on while measuring
+    net.run(5 * second)
+    m = _balance(net, 10 * second)
+    return {"rate_before": rate_before, **m, **_istdp_pair_factor(net, m["start"])}
+
+
+def test_vogels_fast_rate_balance_and_irregularity():
+    """Test 2 (fast): 400 E / 100 I at in-degrees of the reference, 5 s of fast learning, then 10 s measured.
+
+    Why this schedule (measured, cython, seeds 1-6): the small network's E rate fluctuates slowly by itself.
+    With the I->E weights frozen (eta = 0) 1-s windows range 1.7-4.5 Hz and even 8-s windows over seeds span
+    2.5-4.0 Hz, so lowering eta for the measurement does not help: it freezes whatever weights the last
+    learning phase left, and the old schedule (eta 0.2 nS for 1.25 s, then 0.02 nS) left them short of the
+    fixed point (the rate barely depends on the mean weight near it, so eta 0.02 nS would need tens of
+    seconds: the mean weight was still drifting at 0.3 %/s). Learning fast (0.5 nS) for 5 s and keeping the
+    rule on at that eta while measuring lets it converge and then cancel the slow fluctuations, and its
+    fixed point can be checked directly: the rule's net weight change over the window is
+    eta (2 tau n_pre)(rho_seen - rho0), so rho_seen = rho0 means no mean drift. (Tried and rejected:
+    eta 0.2 nS for 1.25 s then 0.1 nS, 8 s measured at 0.1 or 0.2 nS: rho_seen 2.96-3.48 Hz, rates up to
+    3.46 Hz; 3 s at 0.5 nS then 8 s at 0.2 nS: rho_seen up to 3.35 Hz, rate 3.46 Hz for seed 10.)
+    Measured with this protocol, brian2.seed(k) before building, cython, 13 seeds (1-12 and the fixture's
+    2021): rate before 28.3-33.4 Hz; rate 2.94-3.37 Hz (mean 3.19); rho_seen 2.95-3.18 Hz; c 0.92-1.09;
+    corr 0.43-0.58 (population 0.69-0.79); net/excitation 0.21-0.23; CV 0.69-0.82. The fixture's seed
+    gives 3.06 Hz, rho_seen 3.01 Hz (cython). On the numpy target (other random streams): the fixture's
+    seed 3.23 Hz, rho_seen 3.11 Hz, c 0.975; seed 10 3.36 Hz, rho_seen 3.04, c 0.91; seed 4 3.00 Hz,
+    rho_seen 3.01, c 1.02, CV 0.67.
+    """
+    # numpy target (the fixture's): ~40 s. Cython runs it in ~15 s once compiled, but compiling its code
+    # objects took ~165 s on a cold cache here, more than the whole run on numpy
+    m = _vogels_fast_run()
+    print(f"Vogels fast: rate before {m['rate_before']:.2f} Hz, after {m['rate']:.2f} Hz; rate seen by the rule "
+          f"{m['rho_seen']:.3f} Hz, pair factor c {m['c']:.3f}; corr {m['corr']:.2f} (population "
+          f"{m['corr_pop']:.2f}), net/excitation {m['ratio']:.2f}, CV {m['cv']:.2f}")
+    # without inhibitory weights the network fires an order of magnitude above rho0 (the perturbation;
+    # measured 28-34 Hz)
+    assert m["rate_before"] > 5 * 3
+    # learning has converged to the rule's fixed point: the rate the rule sees is rho0 (the criterion of the
+    # full-size test). Measured 2.95-3.18 Hz over 13 seeds (|deviation| <= 5.9 %): what is left is the mean
+    # weight's drift over the 10 s, i.e. the slow rate fluctuations the rule is still correcting; 10 % keeps
+    # 4 points of margin
+    assert abs(m["rho_seen"] - 3) / 3 < 0.10
+    # the issue's band: the E rate within 15 % of rho0. The rate is rho_seen / c with the spike-pair factor
+    # c near 1 at this size (shared input makes I cells fire just after their targets, which offsets
+    # the suppression that gives c ~ 0.8 at full size): measured c 0.91-1.09, mostly below 1, so the rate
+    # sits slightly above rho0 (mean 3.19 Hz, range 2.94-3.37 Hz = -2 % to +12.4 % over 13 seeds; rho0 / c
+    # from 2.75 to 3.26 Hz). The worst seed (10: c 0.93, rate 3.37 Hz) keeps 2.6 points of margin. With the
+    # old schedule (2-s window, eta annealed to 0.02 nS) 2-s windows spanned 1.95-4.35 Hz
     assert abs(m["rate"] - 3) / 3 < 0.15
-    # E and I currents co-vary; with no learned inhibition the correlation is ~0 (|r| ~ 0.03 by chance for
-    # 2000 samples); the balanced small network reaches 0.3-0.45 per neuron (neurons share 40 % of their
-    # inputs, so the shared population fluctuations dominate each neuron's currents)
+    # E and I currents co-vary; with no learned inhibition the correlation is ~0 (|r| ~ 0.01 by chance for
+    # 10000 samples); the balanced small network reaches 0.43-0.58 per neuron over 16 runs (neurons share
+    # 40 % of their inputs, so the shared population fluctuations dominate each neuron's currents)
     assert m["corr"] > 0.2
-    # the net input is small against the excitation it cancels: ~20 % here (leak and threshold take the rest)
+    # the net input is small against the excitation it cancels: ~22 % here (leak and threshold take the
+    # rest); measured 0.21-0.24 over 16 runs (13 seeds cython, 3 numpy)
     assert m["ratio"] < 0.35
-    # asynchronous-irregular: Poisson gives 1; sample CVs of ~5 ISIs per neuron are biased low (~0.8 for
-    # Poisson), regular firing would give < 0.3
+    # asynchronous-irregular: Poisson gives 1, regular firing < 0.3; measured 0.67-0.83 over 16 runs (~30
+    # ISIs per neuron; eta 0.5 nS adds some weight noise but the firing stays irregular)
     assert 0.6 < m["cv"] < 1.4
 
 
 @pytest.mark.long
 def test_vogels_full_size_reference():
     """Test 2 (long): the Brian2 reference network, 8000 E / 2000 I, 2 %: 1 s without plasticity, then
-    plasticity annealed as in the fast test (eta 20x the reference 0.01 nS for 8 s, then 2x for 10 s).
+    plasticity annealed (eta 20x the reference 0.01 nS for 8 s, then 2x for 10 s).
 
     The E rate settles at ~3.9 Hz, not rho0 = 3 Hz, and this is the rule's own fixed point, not a defect
     (measured). The rule's drift vanishes at rho0 only for independent pre/post trains; here each inhibitory
