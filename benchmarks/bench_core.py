@@ -10,7 +10,11 @@ in one process on the same machine, and prints wall times and ratios to (1) and 
 target compares the "four scales" model with (2), the same network without mechanisms: at most 1.3x,
 1.15x the goal.
 
-Usage: ``python benchmarks/bench_core.py [--duration 5] [--target cython] [--repeats 3]``
+With ``--device cpp_standalone`` each variant is compiled to C++ and the time is that of the
+compiled run alone (Brian2's ``device._last_run_time``): no per-object Python call, no per-clock
+cost of the runtime loop, so the ratios show the mechanisms' own work.
+
+Usage: ``python benchmarks/bench_core.py [--duration 5] [--target cython] [--device runtime] [--repeats 3]``
 """
 
 import argparse
@@ -23,6 +27,7 @@ import homeonet as hn
 from homeonet.models import LIF, recurrent_ei
 from homeonet.models.experiments import SPIKING, four_scales
 from homeonet.models.networks import DEFAULT_WEIGHTS
+from homeonet.simulate import use_device
 
 # the network of the ready-made models (homeonet.models.experiments.SPIKING)
 N_E, N_I, N_IN, RATE_IN, P, P_IN = (SPIKING[k] for k in ("N_E", "N_I", "N_in", "rate_in", "p", "p_in"))
@@ -64,8 +69,14 @@ def built(mechanisms=()):
                         mechanisms_E=list(mechanisms))
 
 
-def timed(make, duration):
+def timed(make, duration, device="runtime"):
     b2.start_scope()
+    if device == "cpp_standalone":
+        with use_device("cpp_standalone"):
+            b2.seed(1)
+            net = make()
+            net.run(duration)  # builds, compiles and runs; the device times the run itself
+            return b2.get_device()._last_run_time, net["spikes_E"].num_spikes
     b2.seed(1)
     net = make()
     net.run(1 * ms)  # compile and initialise outside the timing
@@ -78,6 +89,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=5.0, help="simulated seconds per run")
     parser.add_argument("--target", default="cython", choices=("numpy", "cython"))
+    parser.add_argument("--device", default="runtime", choices=("runtime", "cpp_standalone"))
     parser.add_argument("--repeats", type=int, default=3, help="runs per variant; the best is kept")
     args = parser.parse_args()
     b2.prefs.codegen.target = args.target
@@ -94,11 +106,12 @@ def main():
             # ... and plastic (activity regulated to 5 Hz, so spike work differs)
             ("four scales (plastic)", lambda: four_scales(duration, modulation=False, plastic=True))]
     print(f"E/I LIF network {N_E}+{N_I}, {N_IN} Poisson inputs, {args.duration:g} s simulated, "
-          f"target {args.target}, best of {args.repeats} (variants interleaved)")
+          f"{args.device}" + (f" ({args.target})" if args.device == "runtime" else "")
+          + f", best of {args.repeats} (variants interleaved)")
     best = {label: (float("inf"), 0) for label, _ in rows}
     for _ in range(args.repeats):
         for label, make in rows:
-            wall, spikes = timed(make, duration)
+            wall, spikes = timed(make, duration, args.device)
             best[label] = min(best[label], (wall, spikes))
     base, same = best[rows[0][0]][0], best[rows[1][0]][0]
     print(f"{'':<38} {'wall':>9}   {'/ plain':>7}   {'/ no mechanism':>14}")

@@ -20,7 +20,7 @@ from homeonet.protocols import ActivityBlockade, Disinhibition
 
 from .networks import feedforward, recurrent_ei
 from .neurons import LIF, ConductanceLIF, RateNeuron
-from .plasticity import stdp_layer
+from .plasticity import AdditiveSTDP, stdp_layer
 from .stimuli import class_patterns
 
 __all__ = ["Experiment", "EXPERIMENTS", "DEFAULT", "get_experiment", "summarise", "four_scales"]
@@ -225,8 +225,8 @@ NORMALIZATION = {"total": 50 * mV, "norm": 1, "period": 10 * ms, "N_in": 100, "N
 def _normalization(duration):
     P = NORMALIZATION
     wn = WeightNormalization(total=P["total"], norm=P["norm"], period=P["period"])
-    return stdp_layer([wn], N_in=P["N_in"], N=P["N"], rate_in=P["rate_in"], modulation=_step(duration, 0.5, 2.0),
-                      record_dt=_grid(duration / 20, P["period"]))
+    return stdp_layer([wn], N_in=P["N_in"], N=P["N"], rate_in=P["rate_in"], stdp=AdditiveSTDP(w_max=P["w_max"]),
+                      modulation=_step(duration, 0.5, 2.0), record_dt=_grid(duration / 20, P["period"]))
 
 
 def _grid(value, step):
