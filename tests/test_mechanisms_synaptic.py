@@ -62,13 +62,15 @@ def _check_turrigiano(N_E, N_I, N_in, p_in, duration, onset, **kw):
         assert (k > 1.1) if direction == "up" else (k < 0.95), (direction, k)
         # multiplicative: sorted treated vs sorted control is a line through the origin with slope ~k.
         slope, intercept = np.polyfit(np.sort(control), np.sort(treated), 1)
+        rate = float(np.mean(res.rates("E", t_start=last) / Hz))
+        print(f"Turrigiano {direction}: k {k:.3f}, rank-order slope {slope:.3f}, intercept {intercept:.4f} mV, "
+              f"KS p {stats.ks_2samp(treated / k, control).pvalue:.2f}, final rate {rate:.2f} Hz")
         assert abs(intercept) < 0.05 * np.mean(control), intercept  # < 5 % of a mean weight
         assert abs(slope / k - 1) < 0.1, (slope, k)
         # treated/k indistinguishable from control (two-sample KS; k fitted, so p is optimistic: we ask
         # p > 0.05 rather than a looser threshold)
         assert stats.ks_2samp(treated / k, control).pvalue > 0.05
         # rates return to the set point: the last 2 s within 10 % of 5 Hz (the criterion)
-        rate = float(np.mean(res.rates("E", t_start=last) / Hz))
         assert abs(rate - 5) < 0.5, (direction, rate)
     # control: no drift of the weights (k ~ 1) and the rate at the set point
     assert abs(float(np.mean(res_c.rates("E", t_start=last) / Hz)) - 5) < 0.5
