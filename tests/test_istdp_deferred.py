@@ -67,22 +67,14 @@ def test_deferred_needs_the_postsynaptic_part_and_a_short_flush_period():
 
 def _known_spikes(deferred):
     """Pre spikes at 10, 50, 70 ms, post spikes forced at ~30 and ~40 ms, a flush at 50 ms: the weight trace."""
-    from brian2 import SpikeGeneratorGroup, StateMonitor, nS, pA
+    from brian2 import nS
 
-    from homeonet.models import ConductanceLIF
+    from known_spikes import istdp_known_spikes
 
     istdp = InhibitorySTDP(rho0=5 * Hz, tau=20 * ms, eta=1 * nS, w_max=100 * nS, deferred=deferred,
                            flush_period=50 * ms)
-    pre = SpikeGeneratorGroup(1, [0, 0, 0], [10, 50, 70] * ms)
-    post = ConductanceLIF().group(1, mechanisms=[istdp] if deferred else [])
-    post.I_ext = 0 * pA
-    kicker = SpikeGeneratorGroup(1, [0, 0], [30, 40] * ms)
-    S = connect(synapses(pre, post, "w : siemens", on_pre="g_i_post += w", mechanisms=[istdp]), i=0, j=0)
-    S.w = 10 * nS
-    kick = connect(synapses(kicker, post, on_pre="v_post = 0*mV"), i=0, j=0)
-    mon = StateMonitor(S, "w", record=0, dt=1 * ms)
-    Network(pre, post, kicker, S, kick, mon).run(80 * ms)
-    return np.asarray(mon.w[0] / nS)
+    return istdp_known_spikes(istdp, [10, 50, 70], [30, 40], 80 * ms, post_mechanisms=[istdp] if deferred else [],
+                              record=True)[2]
 
 
 @pytest.mark.standalone

@@ -8,6 +8,7 @@ from scipy.optimize import curve_fit
 from homeonet import HomeonetError, connect, synapses
 from homeonet.mechanisms import DivisiveNormalization, InhibitorySTDP, LateralInhibition
 from homeonet.models import LIF, ConductanceLIF, RateNeuron, recurrent_ei
+from known_spikes import istdp_known_spikes
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -45,20 +46,8 @@ def test_attach_requires_the_group_to_carry_the_mechanism():
 # InhibitorySTDP: the rule itself on hand-placed spikes
 # ---------------------------------------------------------------------------------------------------------
 def test_istdp_rule_matches_the_vogels_update_on_known_spikes():
-    from brian2 import SpikeGeneratorGroup
     istdp = InhibitorySTDP(rho0=5 * Hz, tau=20 * ms, eta=1 * nS, w_max=100 * nS)
-    pre = SpikeGeneratorGroup(1, [0, 0], [10, 50] * ms)
-    post = ConductanceLIF().group(1)
-    post.I_ext = 0 * pA          # never fires by itself
-    spikes_post = SpikeGeneratorGroup(1, [0], [30] * ms)
-    S = synapses(pre, post, "w : siemens", on_pre="g_i_post += w", mechanisms=[istdp])
-    connect(S, i=0, j=0)
-    S.w = 10 * nS
-    # one postsynaptic spike, forced by a second projection that sets v above threshold
-    kick = synapses(spikes_post, post, on_pre="v_post = 0*mV")
-    connect(kick, i=0, j=0)
-    net = Network(pre, post, spikes_post, S, kick)
-    net.run(60 * ms)
+    S, post, _ = istdp_known_spikes(istdp, [10, 50], [30], 60 * ms)
     alpha, tau = 2 * 5 * 0.020, 0.020
     # pre at 10 ms: apost = 0            -> w = 10 - alpha
     # post at ~30 ms (kicked above threshold): w += exp(-(t_post - 10 ms)/tau)

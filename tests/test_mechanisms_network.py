@@ -92,27 +92,17 @@ def test_global_factor_gates_inhibitory_stdp_with_the_pool_value():
 
     Known spikes as in the rule's own test (pre at 10 and 50 ms, post forced at ~30 ms); the sensors
     start at 3 Hz with tau_H = 1000 s, so H = 3 Hz throughout (each spike adds 1/tau_H = 0.001 Hz)."""
-    from brian2 import SpikeGeneratorGroup, mV, nS, pA
+    from brian2 import nS
 
-    from homeonet import connect, synapses
     from homeonet.mechanisms import InhibitorySTDP, RateSensor
-    from homeonet.models import ConductanceLIF
+    from known_spikes import istdp_known_spikes
 
     def run(factor):
         sensor = RateSensor(tau=1000 * second, initial=3 * Hz)
         glob = GlobalHomeostasis(gamma=3 * Hz, tau_H=1000 * second, tau_G=10 * second, period=5 * ms, hook=None,
                                  sensor=sensor)
         istdp = InhibitorySTDP(rho0=5 * Hz, tau=20 * ms, eta=1 * nS, w_max=100 * nS, factor=factor)
-        pre = SpikeGeneratorGroup(1, [0, 0], [10, 50] * ms)
-        post = ConductanceLIF().group(1, mechanisms=[glob])
-        post.I_ext = 0 * pA
-        kicker = SpikeGeneratorGroup(1, [0], [30] * ms)
-        S = synapses(pre, post, "w : siemens", on_pre="g_i_post += w", mechanisms=[istdp])
-        connect(S, i=0, j=0)
-        S.w = 10 * nS
-        kick = synapses(kicker, post, on_pre="v_post = 0*mV")
-        connect(kick, i=0, j=0)
-        Network(pre, post, kicker, S, kick, *glob.attach(post)).run(60 * ms)
+        S, post, _ = istdp_known_spikes(istdp, [10, 50], [30], 60 * ms, post_mechanisms=[glob])
         return float(S.w[0] / nS) - 10, float(glob.pool_of(post).H[0] / Hz)
 
     plain, _ = run(None)

@@ -6,7 +6,7 @@ normalization under STDP) of the mechanisms issue, plus unit tests of each rule'
 
 import numpy as np
 import pytest
-from brian2 import (Hz, Network, NeuronGroup, PoissonGroup, SpikeGeneratorGroup, SpikeMonitor, StateMonitor,
+from brian2 import (Hz, Network, NeuronGroup, SpikeGeneratorGroup, SpikeMonitor, StateMonitor,
                     TimedArray, defaultclock, mV, ms, prefs, second)
 from scipy import stats
 
