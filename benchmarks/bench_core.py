@@ -18,6 +18,7 @@ Usage: ``python benchmarks/bench_core.py [--duration 5] [--target cython] [--dev
 """
 
 import argparse
+import statistics
 import time
 
 import brian2 as b2
@@ -109,14 +110,22 @@ def main():
           f"{args.device}" + (f" ({args.target})" if args.device == "runtime" else "")
           + f", best of {args.repeats} (variants interleaved)")
     best = {label: (float("inf"), 0) for label, _ in rows}
+    paired = {label: [] for label, _ in rows}
     for _ in range(args.repeats):
+        walls = {}
         for label, make in rows:
             wall, spikes = timed(make, duration, args.device)
             best[label] = min(best[label], (wall, spikes))
+            walls[label] = wall
+        # on a machine whose speed drifts, the ratio within one round (runs minutes apart at most) is
+        # steadier than the ratio of two bests: its median is printed too
+        for label in walls:
+            paired[label].append(walls[label] / walls[rows[1][0]])
     base, same = best[rows[0][0]][0], best[rows[1][0]][0]
-    print(f"{'':<38} {'wall':>9}   {'/ plain':>7}   {'/ no mechanism':>14}")
+    print(f"{'':<38} {'wall':>9}   {'/ plain':>7}   {'/ no mechanism':>14}   {'median of paired':>16}")
     for label, (wall, spikes) in best.items():
-        print(f"{label:<38} {wall:7.2f} s   {wall / base:7.2f}   {wall / same:14.2f}   E spikes {spikes}")
+        print(f"{label:<38} {wall:7.2f} s   {wall / base:7.2f}   {wall / same:14.2f}   "
+              f"{statistics.median(paired[label]):16.2f}   E spikes {spikes}")
 
 
 if __name__ == "__main__":
