@@ -180,27 +180,28 @@ class InhibitorySTDP(Mechanism):
         # ``params`` at creation but ``init`` in :func:`homeonet.connect`.
         if self.deferred:
             return self._deferred(w, rate, params)
-        model = "\n".join(["dapre/dt = -apre/tau : 1 (event-driven)",
-                           "dapost/dt = -apost/tau : 1 (event-driven)"]
-                          + [f"{k} : {unit_name(v)} (constant, shared)" for k, v in params.items()])
         return Contribution(
-            model=model,
+            model=self._model("dapost/dt = -apost/tau : 1 (event-driven)", params),
             on_pre=f"apre += 1\n{w} = clip({w} + {rate}*(apost - alpha), 0*w_max, w_max)",
             on_post=f"apost += 1\n{w} = clip({w} + {rate}*apre, 0*w_max, w_max)",
             init=params,
         )
 
+    @staticmethod
+    def _model(line, params):
+        """The presynaptic trace, the form's own state *line* and the parameter declarations."""
+        return "\n".join(["dapre/dt = -apre/tau : 1 (event-driven)", line]
+                          + [f"{k} : {unit_name(v)} (constant, shared)" for k, v in params.items()])
+
     def _deferred(self, w, rate, params):
         """Synapse part of the deferred form: no on_post pathway (see Notes)."""
-        model = "\n".join(["dapre/dt = -apre/tau : 1 (event-driven)", "Ds : 1"]
-                           + [f"{k} : {unit_name(v)} (constant, shared)" for k, v in params.items()])
         # owed potentiation: eta * x_pre(t) e^{(t - T0)/tau} (D - Ds); at a presynaptic spike apre has
         # already decayed to t, in the flush it is decayed from lastupdate; the neurons then set D = 0
         settle = f"{w} = clip({w} + {rate}*apre*exp((t - T0_post)/tau)*(D_post - Ds), 0*w_max, w_max)\nDs = D_post"
         flush = (f"{w} = clip({w} + {rate}*apre*exp((lastupdate - T0_post)/tau)*(D_post - Ds), 0*w_max, w_max)\n"
                  f"Ds = 0")
         return Contribution(
-            model=model,
+            model=self._model("Ds : 1", params),
             on_pre_first=settle,
             on_pre=f"apre += 1\n{w} = clip({w} + {rate}*(exp(-(t - T0_post)/tau)*C_post - alpha), 0*w_max, w_max)",
             operations=(Operation(flush, dt=self.flush_period, when="start", order=0, name="flush"),),
