@@ -7,11 +7,11 @@ Topic modules:
 - :mod:`~homeonet.analysis.balance`: E/I current correlation and net-to-total ratio;
 - :mod:`~homeonet.analysis.scaling`: multiplicative-scaling tests (rank-order fit, KS test, divergence index);
 - :mod:`~homeonet.analysis.coding`: usage entropy, Gini, sparseness, dimensionality, decoding, mutual
-  information, discriminability, and :func:`~homeonet.analysis.coding.response_matrix`.
+  information, discriminability, the Naka-Rushton contrast-response fit, and :func:`~homeonet.analysis.coding.response_matrix`.
 """
 
 from .balance import ei_correlation, net_to_total_ratio
-from .coding import (decoding_accuracy, decoding_information, discriminability, gini, lifetime_sparseness,
+from .coding import (contrast_response_fit, decoding_accuracy, decoding_information, discriminability, gini, lifetime_sparseness,
                      mutual_information, participation_ratio, population_sparseness, response_matrix, usage,
                      usage_entropy)
 from .rates import (count_correlation, cv_isi, fano_factor, firing_rates, fraction_within, population_rate,
@@ -29,4 +29,5 @@ __all__ = [
     # coding
     "response_matrix", "usage", "usage_entropy", "gini", "population_sparseness", "lifetime_sparseness",
     "participation_ratio", "decoding_accuracy", "decoding_information", "mutual_information", "discriminability",
+    "contrast_response_fit",
 ]

@@ -20,7 +20,7 @@ from . import _util
 
 __all__ = ["response_matrix", "usage", "usage_entropy", "gini", "population_sparseness", "lifetime_sparseness",
            "participation_ratio", "decoding_accuracy", "mutual_information", "decoding_information",
-           "discriminability"]
+           "discriminability", "contrast_response_fit"]
 
 
 def _matrix(name, responses, ndim=2, min_rows=1):
@@ -666,3 +666,50 @@ def discriminability(responses, labels, shrinkage=True):
             diff = means[a] - means[b]
             D[a, b] = D[b, a] = float(np.sqrt(max(0.0, diff @ np.linalg.pinv(cov) @ diff)))
     return classes, D
+
+
+def contrast_response_fit(contrasts, responses, p0=None) -> dict:
+    r"""Fit the Naka-Rushton contrast-response function by least squares.
+
+    .. math:: R(c) = R_\max \frac{c^n}{c_{50}^n + c^n}
+
+    (Naka & Rushton 1966; the form divisive normalization predicts, Carandini & Heeger 2012,
+    Nat. Rev. Neurosci. 13:51).
+
+    Parameters
+    ----------
+    contrasts : array_like
+        Contrasts :math:`c > 0`, one per response (at least 4).
+    responses : array_like
+        Steady responses at those contrasts (same length).
+    p0 : tuple, optional
+        Initial ``(r_max, c50, n)`` (default: the largest response, the median contrast, 2).
+
+    Returns
+    -------
+    dict
+        ``r_max``, ``c50``, ``n`` and ``r2``, the coefficient of determination of the fit.
+
+    Examples
+    --------
+    >>> c = np.array([1, 2, 4, 8, 16, 32.0])
+    >>> fit = contrast_response_fit(c, 10 * c**2 / (4**2 + c**2))
+    >>> round(fit["c50"], 6), round(fit["n"], 6), round(fit["r2"], 6)
+    (4.0, 2.0, 1.0)
+    """
+    from scipy.optimize import curve_fit
+
+    c = np.asarray(contrasts, dtype=float)
+    r = np.asarray(responses, dtype=float)
+    if c.ndim != 1 or c.shape != r.shape or len(c) < 4 or not np.all(c > 0):
+        raise HomeonetError(f"contrasts must be > 0 and match responses in length (>= 4); got shapes "
+                            f"{c.shape} and {r.shape}")
+
+    def naka_rushton(x, r_max, c50, n):
+        return r_max * x ** n / (c50 ** n + x ** n)
+
+    start = (float(r.max()), float(np.median(c)), 2.0) if p0 is None else p0
+    (r_max, c50, n), _ = curve_fit(naka_rushton, c, r, p0=start)
+    resid = r - naka_rushton(c, r_max, c50, n)
+    r2 = 1 - np.sum(resid ** 2) / np.sum((r - r.mean()) ** 2)
+    return {"r_max": float(r_max), "c50": float(c50), "n": float(n), "r2": float(r2)}

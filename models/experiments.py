@@ -238,10 +238,10 @@ def _measure_normalization(results):
     """Incoming L1 norms against W_tot at every snapshot, and how far STDP moved the weights."""
     ds = results.dataset
     w, j = ds["inE_w"].values, ds["inE_j"].values
-    total = float(NORMALIZATION["total"] / mV) * 1e-3
+    total = float(NORMALIZATION["total"])  # SI, as the dataset
     norms = np.array([np.bincount(j, row) for row in w])
     dev = float(np.max(np.abs(norms / total - 1)))
-    w_max = float(NORMALIZATION["w_max"] / mV) * 1e-3
+    w_max = float(NORMALIZATION["w_max"])
     near = float(np.mean(w[-1] > 0.9 * w_max))
     cv0, cv1 = (float(np.std(row) / np.mean(row)) for row in (w[0], w[-1]))
     values = {"norm_max_rel_deviation": dev, "fraction_near_bound": near, "weight_cv_first": cv0,
@@ -277,28 +277,21 @@ def _divisive_weights():
 
 def _measure_divisive(results):
     """Naka-Rushton fit of the strongest unit's steady response at each contrast."""
-    from scipy.optimize import curve_fit
+    from homeonet.analysis import contrast_response_fit
 
     ds = results.dataset
     t, r = ds["t_L1"].values, ds["L1_r"].values
     contrasts = np.asarray(DIVISIVE["contrasts"])
     step = float(_grid(results.duration / len(contrasts), 1 * ms) / second)
-    # the last sample of each contrast step: 15 time constants or more after the step
+    # the last sample of each contrast step (a 100-ms step is 10 time constants of the rate neuron)
     idx = [int(np.searchsorted(t, (k + 1) * step - 1e-9)) - 1 for k in range(len(contrasts))]
-    resp = r[idx, -1]
-
-    def naka_rushton(c, r_max, c50, n):
-        return r_max * c ** n / (c50 ** n + c ** n)
-
-    popt, _ = curve_fit(naka_rushton, contrasts, resp, p0=(resp[-1], float(np.median(contrasts)), 2.0))
-    resid = resp - naka_rushton(contrasts, *popt)
-    r2 = float(1 - np.sum(resid ** 2) / np.sum((resp - resp.mean()) ** 2))
+    fit = contrast_response_fit(contrasts, r[idx, -1])
     w, n = _divisive_weights(), DIVISIVE["n"]
     c50 = float(DIVISIVE["sigma"] / Hz) / np.sum(w ** n) ** (1 / n)
-    values = {"naka_rushton_r2": r2, "r_max": float(popt[0]), "c50": float(popt[1]), "n": float(popt[2]),
+    values = {"naka_rushton_r2": fit["r2"], "r_max": fit["r_max"], "c50": fit["c50"], "n": fit["n"],
               "c50_expected": float(c50)}
-    lines = [f"Naka-Rushton fit of unit {len(w) - 1} over {len(contrasts)} contrasts: R^2 = {r2:.6f}, "
-             f"R_max {popt[0]:.2f} Hz, c50 {popt[1]:.3f} (Carandini-Heeger: {c50:.3f}), n {popt[2]:.3f} "
+    lines = [f"Naka-Rushton fit of unit {len(w) - 1} over {len(contrasts)} contrasts: R^2 = {fit['r2']:.6f}, "
+             f"R_max {fit['r_max']:.2f} Hz, c50 {fit['c50']:.3f} (Carandini-Heeger: {c50:.3f}), n {fit['n']:.3f} "
              f"(set: {n:g})"]
     return values, lines
 
@@ -335,7 +328,7 @@ EXPERIMENTS = {e.name: e for e in [
     Experiment("synaptic_normalization", "Song 2000 STDP layer (100 inputs, 20 LIF) with L1 weight "
                "normalization: STDP reshapes the weights, each neuron's incoming total stays at 50 mV; input x2 at "
                "half time", 10 * second, _normalization, "E", None, "input rate x2",
-               params={k: v for k, v in NORMALIZATION.items()}, measure=_measure_normalization),
+               params=dict(NORMALIZATION), measure=_measure_normalization),
     Experiment("divisive_normalization", "Carandini-Heeger divisive normalization of a 10-unit rate layer; the "
                "contrast doubles 10 times, the response follows a Naka-Rushton curve", 2 * second, _divisive, "L1",
                None, "contrast doubles every 1/10 of the run", onset=0.1,

@@ -189,6 +189,8 @@ def test_response_matrix_rate_population_and_real_schedule():
     (lambda: C.mutual_information(np.ones((4, 2)), [0, 1, 0, 1], n_bins=1), "n_bins"),
     (lambda: C.mutual_information(np.ones((4, 2)), [0, 1, 0, 1], correction="bayes"), "correction"),
     (lambda: C.discriminability(np.ones((3, 2)), [0, 0, 1]), "labels"),
+    (lambda: C.contrast_response_fit([0, 1, 2, 4], [0, 1, 2, 3]), "contrasts"),
+    (lambda: C.contrast_response_fit([1, 2, 4], [1, 2, 3]), "contrasts"),
     (lambda: C.response_matrix(_spiking_results(), onsets=[0.0, 0.1], labels=[0], duration=0.1), "labels"),
     (lambda: C.response_matrix(_spiking_results(), onsets=[0.0], labels=[0], duration=-0.1), "duration"),
     (lambda: C.response_matrix(_spiking_results(), onsets=[0.0], labels=[0], duration=0.1, offset=0.2),

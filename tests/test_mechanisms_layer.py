@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 from brian2 import Hz, Network, SpikeMonitor, StateMonitor, mV, ms, nS, pA, second
-from scipy.optimize import curve_fit
 
 from homeonet import HomeonetError, connect, synapses
+from homeonet.analysis import contrast_response_fit
 from homeonet.mechanisms import DivisiveNormalization, InhibitorySTDP, LateralInhibition
 from homeonet.models import LIF, ConductanceLIF, RateNeuron, recurrent_ei
 from known_spikes import istdp_known_spikes
@@ -359,12 +359,9 @@ def test_divisive_normalization_is_exact_and_fits_naka_rushton():
     # exact normalization at the fixed point; the remaining transient is e^-15 ~ 3e-7 of the step
     np.testing.assert_allclose(R, expected, rtol=1e-5, atol=1e-9)
 
-    def naka_rushton(c, r_max, c50, n_):
-        return r_max * c ** n_ / (c50 ** n_ + c ** n_)
     unit = N - 1
-    popt, _ = curve_fit(naka_rushton, contrasts, R[:, unit], p0=(R[-1, unit], 5.0, 2.0))
-    resid = R[:, unit] - naka_rushton(contrasts, *popt)
-    r2 = 1 - np.sum(resid ** 2) / np.sum((R[:, unit] - R[:, unit].mean()) ** 2)
+    fit = contrast_response_fit(contrasts, R[:, unit], p0=(R[-1, unit], 5.0, 2.0))
+    r2, popt = fit["r2"], (fit["r_max"], fit["c50"], fit["n"])
     print(f"Naka-Rushton fit: R^2 = {r2:.8f}, R_max {popt[0]:.3f} Hz, c50 {popt[1]:.3f}, n {popt[2]:.3f}")
     assert r2 > 0.99                                    # the criterion
     # the fitted parameters are the analytic ones (c50 = sigma / (sum w^n)^(1/n), R_max = gamma w_i^n / sum w^n)
