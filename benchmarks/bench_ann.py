@@ -3,14 +3,20 @@
 The same MLP (``Linear -> norm -> ReLU`` blocks, the layout of :func:`homeonet.ann.train.build_model`)
 is trained on random data; a step is forward + backward + ``Adam.step``. Each configuration is
 timed as the best (minimum) over repeats of the mean step time, the estimate least disturbed by
-other processes (as ``timeit`` recommends); the median is printed too. Configurations are
-interleaved so that drifts of a shared machine hit all of them alike. The issue's target: SynapticScaling at
-most 1.2x BatchNorm1d.
+other processes (as ``timeit`` recommends). Configurations are interleaved, so that drifts of a shared
+machine hit all of them alike, and each repeat gives a ratio to BatchNorm1d measured seconds apart: the
+median of these paired ratios is the steadiest figure on a noisy machine. The issue's target:
+SynapticScaling at most 1.2x BatchNorm1d.
+
+With ``--compile`` every model goes through ``torch.compile`` (inductor; it needs a C++ compiler, as
+Brian2's runtime target does) before timing, so that each layer's elementwise operations are fused into
+a few kernels: BatchNorm1d is compiled too, and the ratio compares like with like.
 
 Run::
 
     python benchmarks/bench_ann.py                  # CPU, 1 thread, default sizes
     python benchmarks/bench_ann.py --clock cpu      # CPU time instead of wall time (shared machine)
+    python benchmarks/bench_ann.py --compile        # torch.compile every model first
     python benchmarks/bench_ann.py --device cuda --batch 256 --hidden 1024
 """
 
@@ -28,16 +34,17 @@ NORMS = ("none", "batchnorm", "synaptic_scaling", "synaptic_scaling_rate", "intr
          "divisive")
 
 
-def _step_fn(norm, batch, n_in, hidden, n_classes, device):
+def _step_fn(norm, batch, n_in, hidden, n_classes, device, compile_=False):
     torch.manual_seed(0)
     model = build_model(norm, (n_in,), n_classes, hidden=hidden).to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    forward = torch.compile(model) if compile_ else model
     x = torch.randn(batch, n_in, device=device)
     y = torch.randint(0, n_classes, (batch,), device=device)
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def step():
-        loss = loss_fn(model(x), y)
+        loss = loss_fn(forward(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -72,6 +79,7 @@ def main(argv=None):
                    help="wall: time.perf_counter; cpu: time.process_time, the CPU time of this process (summed "
                         "over its threads), which leaves out the time it waits for a core on a shared machine "
                         "(CPU device only)")
+    p.add_argument("--compile", action="store_true", help="torch.compile every model (BatchNorm1d's too)")
     args = p.parse_args(argv)
     if args.clock == "cpu" and args.device != "cpu":
         p.error("--clock cpu measures CPU time: use it with --device cpu")
@@ -79,23 +87,25 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     norms = args.norms.split(",")
-    steps = {n: _step_fn(n, args.batch, args.inputs, (args.hidden,) * args.layers, 10, device) for n in norms}
-    for s in steps.values():  # warm-up
+    hidden = (args.hidden,) * args.layers
+    steps = {n: _step_fn(n, args.batch, args.inputs, hidden, 10, device, args.compile) for n in norms}
+    for s in steps.values():  # warm-up (and compilation, with --compile)
         _time(s, 20, device)
     times = {n: [] for n in norms}
     for _ in range(args.repeats):
         for n in norms:
             times[n].append(_time(steps[n], args.steps, device, clock))
     best = {n: min(v) for n, v in times.items()}
-    med = {n: statistics.median(v) for n, v in times.items()}
-    ref, ref_med = best.get("batchnorm"), med.get("batchnorm")
+    ref = "batchnorm" if "batchnorm" in norms else None
     print(f"device={device} batch={args.batch} inputs={args.inputs} hidden={args.hidden}x{args.layers} "
-          f"threads={args.threads} clock={args.clock} torch={torch.__version__}")
-    print(f"{'norm':24s} {'best (us)':>10s} {'vs batchnorm':>13s} {'median (us)':>12s} {'vs batchnorm':>13s}")
+          f"threads={args.threads} clock={args.clock} compile={args.compile} torch={torch.__version__}")
+    print(f"{'norm':24s} {'best (us)':>10s} {'median (us)':>12s} {'best / bn':>10s} {'median of paired / bn':>22s}")
     for n in norms:
-        r1 = f"{best[n] / ref:13.2f}" if ref else f"{'-':>13s}"
-        r2 = f"{med[n] / ref_med:13.2f}" if ref_med else f"{'-':>13s}"
-        print(f"{n:24s} {best[n] * 1e6:10.1f} {r1} {med[n] * 1e6:12.1f} {r2}")
+        r1 = r2 = "-"
+        if ref:
+            r1 = f"{best[n] / best[ref]:.2f}"
+            r2 = f"{statistics.median(t / b for t, b in zip(times[n], times[ref])):.2f}"
+        print(f"{n:24s} {best[n] * 1e6:10.1f} {statistics.median(times[n]) * 1e6:12.1f} {r1:>10s} {r2:>22s}")
     return best
 
 

@@ -639,6 +639,81 @@ def test_cli_compare(tmp_path, capsys):
     assert "| none | 1 |" in capsys.readouterr().out
 
 
+def _train_compiled_and_eager(norm, model, backend, steps=5):
+    """Train one model eagerly and a copy through torch.compile with the same batches; return both."""
+    import copy
+
+    from homeonet.ann.train import build_model
+
+    shape = (1, 8, 8) if model == "cnn" else (12,)
+    eager = build_model(norm, shape, 3, model=model, hidden=(8, 8)).train()
+    compiled = copy.deepcopy(eager)
+    forward = torch.compile(compiled, backend=backend)
+    opts = [torch.optim.SGD(m.parameters(), lr=0.1) for m in (eager, compiled)]
+    for _ in range(steps):  # the first batch calibrates SynapticScaling: a recompilation with the flag off
+        x, y = torch.randn(16, *shape), torch.randint(0, 3, (16,))
+        for f, opt in zip((eager, forward), opts):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(f(x), y).backward()
+            opt.step()
+    x = torch.randn(16, *shape)
+    eager.eval(), compiled.eval()
+    return eager, compiled, eager(x), forward(x)
+
+
+def _assert_same_training(eager, compiled, y_eager, y_compiled):
+    # float32 through 5 SGD steps with operations fused or reordered: agreement to ~1e-6 relative is
+    # rounding; a buffer update skipped, doubled or traced as a constant would differ by percent
+    assert compiled.state_dict().keys() == eager.state_dict().keys()
+    for (name, a), b in zip(eager.state_dict().items(), compiled.state_dict().values()):
+        assert torch.allclose(a.double(), b.double(), rtol=1e-4, atol=1e-5), name
+    assert torch.allclose(y_eager, y_compiled, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("norm,model", [("synaptic_scaling", "mlp"), ("synaptic_scaling", "cnn"),
+                                        ("intrinsic_plasticity", "mlp")])
+def test_training_under_torch_compile(norm, model):
+    # torch.compile traces the fused training nodes (their in-place buffer updates and hand-written
+    # backwards) and trains exactly as eager mode does; 'aot_eager' partitions the traced graphs as
+    # inductor does (the step where values may be recomputed in the backward) without generating
+    # C++ (the inductor backend: the long test below)
+    eager, compiled, y1, y2 = _train_compiled_and_eager(norm, model, "aot_eager")
+    assert int(compiled.blocks[0][1].num_batches_tracked) == 5
+    _assert_same_training(eager, compiled, y1, y2)
+    torch._dynamo.reset()
+
+
+@pytest.mark.parametrize("layer", [lambda: SynapticScaling(4), lambda: IntrinsicPlasticity(4, eta=0.5)])
+def test_compiled_gradient_uses_the_state_before_the_update(layer):
+    # The backward must use the buffers that produced the output, not the ones the same step
+    # updated in place. Left alone, torch.compile's partitioner recomputes such reads in the
+    # backward, after the update (silently wrong gradients: for IntrinsicPlasticity at eta=0.5 the
+    # gradient was off by 0.08 of a max of ~0.3); the layers pin them (functional._pin).
+    x0 = torch.randn(8, 4) + 0.5
+    grads = []
+    for backend in (None, "aot_eager"):
+        torch.manual_seed(0)
+        module = layer().train()
+        module(x0)  # first batch (calibration of SynapticScaling)
+        forward = module if backend is None else torch.compile(module, backend=backend)
+        x = x0.clone().requires_grad_(True)
+        (forward(x) * torch.linspace(-1, 1, 32).view(8, 4)).sum().backward()
+        grads.append(x.grad)
+        torch._dynamo.reset()
+    assert torch.allclose(grads[0], grads[1], rtol=1e-5, atol=1e-7)  # float32 rounding of one step
+    explanation = torch._dynamo.explain(layer().train())(x0)
+    assert explanation.graph_break_count == 0
+
+
+@pytest.mark.long
+@pytest.mark.parametrize("norm", ["synaptic_scaling", "synaptic_scaling_rate", "intrinsic_plasticity", "divisive"])
+def test_layers_under_inductor(norm):
+    # the default torch.compile backend (generated C++ kernels; needs a compiler, as Brian2 does):
+    # every homeonet layer trains as in eager mode
+    _assert_same_training(*_train_compiled_and_eager(norm, "mlp", "inductor"))
+    torch._dynamo.reset()
+
+
 @pytest.mark.long
 def test_synaptic_scaling_matches_batchnorm_accuracy():
     # Issue #5 target: on digits with an MLP, SynapticScaling within 2 percentage points of

@@ -210,6 +210,30 @@ def _scaled_by_sensor(scale, running_activity, target, eta, max_step, max_scale)
     return new.clamp_(1.0 / max_scale, max_scale)
 
 
+@torch.library.custom_op("homeonet::pinned_copy", mutates_args=())
+def _pinned_copy(t: Tensor) -> Tensor:
+    """A copy of *t* that ``torch.compile`` must save for the backward pass: see :func:`_pin`."""
+    return t.clone()
+
+
+@_pinned_copy.register_fake
+def _(t):
+    return torch.empty_like(t)
+
+
+def _pin(t: Tensor) -> Tensor:
+    """Under ``torch.compile``, route a value that the backward pass needs and that was read from a
+    buffer the same forward pass updates in place through an opaque copy; in eager mode return *t*.
+
+    AOTAutograd's min-cut partitioner may recompute cheap pointwise values in the backward pass
+    instead of saving them; recomputing a read of a buffer after the forward pass has updated it
+    yields the *new* value and a silently wrong gradient (pytorch/pytorch pull request 197039,
+    "Don't recompute reads of mutated inputs or mutable buffers", open at the time of writing).
+    An opaque custom operator is never recomputed, so its output is saved as it was.
+    """
+    return _pinned_copy(t) if torch.compiler.is_compiling() else t
+
+
 #: Floor of the activity statistic in the fixed-point gradient (a silent unit: its gradient term is 0).
 _TINY_STAT = 1e-30
 
@@ -224,16 +248,17 @@ def _sum_stat(input: Tensor, measure: str, dims) -> Tensor:
     return torch.relu(input).sum(dims)
 
 
-def _homeostatic_step_(scale: Tensor, running_activity: Tensor, q: Tensor, n: int, measure: str, calibrate: bool,
-                       target: float, eta: float, momentum: float, max_step: float, max_scale: float) -> Tensor:
+def _homeostatic_step_(scale: Tensor, q: Tensor, n: int, measure: str, step: tuple) -> Tensor:
     """Steps 1-2 of :class:`~homeonet.ann.modules.SynapticScaling` from the batch statistic *q* of the unscaled input.
 
     *q* is :func:`_sum_stat` over *n* entries per unit, so the unit's activity is ``sqrt(q / n)``
     (``'rms'``) or ``q / n``; the activity of the scaled output is ``scale`` times that
-    (homogeneity). With *calibrate*, the factors are set to ``target / activity`` instead.
+    (homogeneity). *step* is ``(running_activity, calibrate, target, eta, momentum, max_step,
+    max_scale)``; with *calibrate*, the factors are set to ``target / activity`` instead.
     Changes *scale* and *running_activity* in place and returns a new tensor equal to the new
     *scale* (a snapshot for the backward pass); the caller holds ``no_grad``.
     """
+    running_activity, calibrate, target, eta, momentum, max_step, max_scale = step
     if q.dtype != scale.dtype:
         q = q.to(scale.dtype)
     if calibrate:
@@ -275,25 +300,25 @@ class _SynapticScalingFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, input, weight, bias, scale, measure, fixed_point, step):
+        # (straight-line code: this runs at every training step of every layer, and on a CPU its
+        # Python costs as much as its arithmetic)
         nd = input.dim()
         dims = 0 if nd == 2 else _reduce_dims(input)
-        need = ctx.needs_input_grad
-        q = None
-        if fixed_point or step is not None:
-            q = _sum_stat(input, measure, dims)
+        q = None if step is None and not fixed_point else _sum_stat(input, measure, dims)
         # the factors in a tensor of their own: the backward needs them after the buffer has moved on
         if step is not None:
-            s = _homeostatic_step_(scale, step[0], q, input.numel() // input.size(1), measure, *step[1:])
+            s = _pin(_homeostatic_step_(scale, q, input.numel() // input.size(1), measure, step))
         else:
-            s = scale.clone() if weight is None or need[1] else scale
+            s = scale.clone() if weight is None or ctx.needs_input_grad[1] else scale
         gs = s if weight is None else s * weight
-        gsv = _channel_view(gs, nd)
-        out = input * gsv if bias is None else torch.addcmul(_channel_view(bias, nd), input, gsv)
-        if fixed_point and need[0]:
-            ctx.qc = (q.to(gs.dtype) if q.dtype != gs.dtype else q).clamp(min=_TINY_STAT)
+        if nd == 2:
+            out = input * gs if bias is None else torch.addcmul(bias, input, gs)
+        else:
+            gsv = _channel_view(gs, nd)
+            out = input * gsv if bias is None else torch.addcmul(_channel_view(bias, nd), input, gsv)
         # intermediates (new tensors nobody else holds) are kept on ctx, the input is saved properly
-        ctx.measure, ctx.fixed_point, ctx.dims, ctx.gs, ctx.s = measure, fixed_point, dims, gs, s
-        ctx.save_for_backward(input, weight if need[3] else None)
+        ctx.state = (measure, fixed_point and q is not None, dims, gs, s, q)
+        ctx.save_for_backward(input, weight)
         return out
 
     @staticmethod
@@ -301,19 +326,20 @@ class _SynapticScalingFunction(torch.autograd.Function):
     def backward(ctx, grad):
         input, weight = ctx.saved_tensors
         need_x, need_w, need_b, need_s = ctx.needs_input_grad[:4]
-        dims, nd = ctx.dims, grad.dim()
-        fixed = ctx.fixed_point and need_x
+        measure, fixed, dims, gs, s, q = ctx.state
+        nd = grad.dim()
+        fixed = fixed and need_x
         gx = None  # <g x> per unit
         if need_w or need_s or fixed:
             gx = torch.linalg.vecdot(grad, input, dim=0) if dims == 0 else (grad * input).sum(dims)
         dx = dw = db = ds = None
         if need_x:
-            gsv = _channel_view(ctx.gs, nd)
+            gsv = _channel_view(gs, nd)
             if fixed:
-                r = _channel_view(gx / ctx.qc, nd)
-                if ctx.measure == "rms":
+                r = _channel_view(gx / q.to(gx.dtype).clamp_(min=_TINY_STAT), nd)
+                if measure == "rms":
                     dx = torch.addcmul(grad, input, r, value=-1.0)
-                elif ctx.measure == "abs":
+                elif measure == "abs":
                     dx = torch.addcmul(grad, input.sign(), r, value=-1.0)
                 else:  # where, not a product with the mask: r is huge for a silent unit
                     dx = grad - torch.where(input > 0, r, 0.0)
@@ -321,7 +347,7 @@ class _SynapticScalingFunction(torch.autograd.Function):
             else:
                 dx = grad * gsv
         if need_w:
-            dw = gx * ctx.s
+            dw = gx * s
         if need_b:
             db = grad.sum(dims)
         if need_s:
@@ -386,6 +412,36 @@ def triesch_update_(gain: Tensor, bias: Tensor, input: Tensor, output: Tensor, *
     bias.add_(db, alpha=eta)
     gain.add_(dg, alpha=eta).clamp_(min=min_gain)
     return gain, bias
+
+
+class _IntrinsicPlasticityFunction(torch.autograd.Function):
+    r"""The training step of :class:`~homeonet.ann.modules.IntrinsicPlasticity` as one autograd node.
+
+    ``apply(input, gain, bias, step)``, *step* ``= (running_mean, target_mean, eta, momentum,
+    min_gain)``: returns :math:`y = \sigma(g x + b)` with the gain and bias before the update, then
+    applies :func:`triesch_update_` and the monitor update in place. The backward is
+    :math:`\partial L/\partial x = g\, y (1 - y)\, \partial L/\partial y`, with the slope
+    :math:`g\,y(1-y)` formed in the forward pass from the gain it used (so that no copy of the
+    buffers is needed and no later update can leak into the gradient). The gain and bias get no
+    gradient: they are buffers, set by the homeostatic rule.
+    """
+
+    @staticmethod
+    def forward(ctx, input, gain, bias, step):
+        running_mean, target_mean, eta, momentum, min_gain = step
+        nd = input.dim()
+        gv = _channel_view(_pin(gain), nd)
+        out = torch.sigmoid(torch.addcmul(_channel_view(_pin(bias), nd), input, gv))
+        if ctx.needs_input_grad[0]:
+            ctx.slope = torch.addcmul(out, out, out, value=-1.0).mul_(gv)
+        triesch_update_(gain, bias, input, out, target_mean=target_mean, eta=eta, min_gain=min_gain)
+        running_mean.lerp_(out.mean(_reduce_dims(out)).to(running_mean.dtype), momentum)
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        return grad * ctx.slope, None, None, None
 
 
 def divisive_normalization(input: Tensor, sigma: float = 1.0, exponent: float = 2.0,

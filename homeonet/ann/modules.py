@@ -336,13 +336,11 @@ class IntrinsicPlasticity(_HomeostaticNorm):
         self._check_input_dim(input)
         if not self.training:
             return F.intrinsic_plasticity(input, self.gain, self.bias)
-        # autograd saves the gain for the backward pass: use copies, then adapt the buffers.
-        out = F.intrinsic_plasticity(input, self.gain.clone(), self.bias.clone())
-        with torch.no_grad():
-            F.triesch_update_(self.gain, self.bias, input, out, target_mean=self.target_mean, eta=self.eta,
-                              min_gain=self.min_gain)
-            self.running_mean.lerp_(F.unit_activity(out.detach(), "abs").to(self.running_mean.dtype), self.momentum)
-            self.num_batches_tracked.add_(1)
+        # one autograd node: the output, the slope its backward needs (from the gain it used), then the
+        # homeostatic update of the buffers in place
+        out = F._IntrinsicPlasticityFunction.apply(
+            input, self.gain, self.bias, (self.running_mean, self.target_mean, self.eta, self.momentum, self.min_gain))
+        self.num_batches_tracked.add_(1)
         return out
 
     def extra_repr(self) -> str:
