@@ -84,6 +84,12 @@ def main(argv=None):
     if args.clock == "cpu" and args.device != "cpu":
         p.error("--clock cpu measures CPU time: use it with --device cpu")
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    if args.compile:
+        # every model runs the same forward code: give each its own compiled entry instead of
+        # falling back to eager mode after dynamo's default of 8 recompilations
+        for name in ("recompile_limit", "cache_size_limit"):
+            if hasattr(torch._dynamo.config, name):
+                setattr(torch._dynamo.config, name, 64)
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     norms = args.norms.split(",")

@@ -211,38 +211,46 @@ def _scaled_by_sensor(scale, running_activity, target, eta, max_step, max_scale)
 
 
 @torch.library.custom_op("homeonet::pinned_copy", mutates_args=())
-def _pinned_copy(t: Tensor) -> Tensor:
-    """A copy of *t* that ``torch.compile`` must save for the backward pass: see :func:`_pin`."""
-    return t.clone()
+def _pinned_copy(tensors: list[Tensor]) -> list[Tensor]:
+    """Copies of *tensors* that ``torch.compile`` must save for the backward pass: see :func:`_pin`."""
+    return [t.clone() for t in tensors]
 
 
 @_pinned_copy.register_fake
-def _(t):
-    return torch.empty_like(t)
+def _(tensors):
+    return [torch.empty_like(t) for t in tensors]
 
 
-def _pin(t: Tensor) -> Tensor:
-    """Under ``torch.compile``, route a value that the backward pass needs and that was read from a
-    buffer the same forward pass updates in place through an opaque copy; in eager mode return *t*.
+def _pin(*tensors: Tensor) -> list:
+    """Under ``torch.compile``, route values that the backward pass needs and that were read from
+    buffers the same forward pass updates in place through one opaque copy; in eager mode return
+    them as they are (as a list).
 
     AOTAutograd's min-cut partitioner may recompute cheap pointwise values in the backward pass
     instead of saving them; recomputing a read of a buffer after the forward pass has updated it
     yields the *new* value and a silently wrong gradient (pytorch/pytorch pull request 197039,
     "Don't recompute reads of mutated inputs or mutable buffers", open at the time of writing).
-    An opaque custom operator is never recomputed, so its output is saved as it was.
+    An opaque custom operator is never recomputed, so its outputs are saved as they were. It costs
+    one call into Python per layer and step in compiled code (see ``benchmarks/bench_ann.py``).
     """
-    return _pinned_copy(t) if torch.compiler.is_compiling() else t
+    return _pinned_copy(list(tensors)) if torch.compiler.is_compiling() else list(tensors)
 
 
 #: Floor of the activity statistic in the fixed-point gradient (a silent unit: its gradient term is 0).
 _TINY_STAT = 1e-30
 
 
+def _dot(a: Tensor, b: Tensor, dims) -> Tensor:
+    """Per-unit sum of ``a * b`` over *dims* (``0`` for ``(N, C)``)."""
+    if dims == 0 and not torch.compiler.is_compiling():
+        return torch.linalg.vecdot(a, b, dim=0)  # eager (N, C): one dispatched op instead of two
+    return (a * b).sum(dims)  # what torch.compile fuses with its neighbours
+
+
 def _sum_stat(input: Tensor, measure: str, dims) -> Tensor:
     """Per-unit sum behind :func:`unit_activity`: of squares (``'rms'``), absolute or rectified values."""
     if measure == "rms":
-        # vecdot: one dispatched op instead of two for the common (N, C) case
-        return torch.linalg.vecdot(input, input, dim=0) if dims == 0 else (input * input).sum(dims)
+        return _dot(input, input, dims)
     if measure == "abs":
         return input.abs().sum(dims)
     return torch.relu(input).sum(dims)
@@ -307,7 +315,7 @@ class _SynapticScalingFunction(torch.autograd.Function):
         q = None if step is None and not fixed_point else _sum_stat(input, measure, dims)
         # the factors in a tensor of their own: the backward needs them after the buffer has moved on
         if step is not None:
-            s = _pin(_homeostatic_step_(scale, q, input.numel() // input.size(1), measure, step))
+            (s,) = _pin(_homeostatic_step_(scale, q, input.numel() // input.size(1), measure, step))
         else:
             s = scale.clone() if weight is None or ctx.needs_input_grad[1] else scale
         gs = s if weight is None else s * weight
@@ -331,7 +339,7 @@ class _SynapticScalingFunction(torch.autograd.Function):
         fixed = fixed and need_x
         gx = None  # <g x> per unit
         if need_w or need_s or fixed:
-            gx = torch.linalg.vecdot(grad, input, dim=0) if dims == 0 else (grad * input).sum(dims)
+            gx = _dot(grad, input, dims)
         dx = dw = db = ds = None
         if need_x:
             gsv = _channel_view(gs, nd)
@@ -421,17 +429,18 @@ class _IntrinsicPlasticityFunction(torch.autograd.Function):
     min_gain)``: returns :math:`y = \sigma(g x + b)` with the gain and bias before the update, then
     applies :func:`triesch_update_` and the monitor update in place. The backward is
     :math:`\partial L/\partial x = g\, y (1 - y)\, \partial L/\partial y`, with the slope
-    :math:`g\,y(1-y)` formed in the forward pass from the gain it used (so that no copy of the
-    buffers is needed and no later update can leak into the gradient). The gain and bias get no
-    gradient: they are buffers, set by the homeostatic rule.
+    :math:`g\,y(1-y)` formed in the forward pass from the gain it used, before the update (in eager
+    mode no copy of the buffers is needed; under ``torch.compile`` their reads are pinned, see
+    :func:`_pin`). The gain and bias get no gradient: they are buffers, set by the homeostatic rule.
     """
 
     @staticmethod
     def forward(ctx, input, gain, bias, step):
         running_mean, target_mean, eta, momentum, min_gain = step
         nd = input.dim()
-        gv = _channel_view(_pin(gain), nd)
-        out = torch.sigmoid(torch.addcmul(_channel_view(_pin(bias), nd), input, gv))
+        g, b = _pin(gain, bias)
+        gv = _channel_view(g, nd)
+        out = torch.sigmoid(torch.addcmul(_channel_view(b, nd), input, gv))
         if ctx.needs_input_grad[0]:
             ctx.slope = torch.addcmul(out, out, out, value=-1.0).mul_(gv)
         triesch_update_(gain, bias, input, out, target_mean=target_mean, eta=eta, min_gain=min_gain)
