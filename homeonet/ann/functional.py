@@ -312,7 +312,10 @@ class _SynapticScalingFunction(torch.autograd.Function):
         # Python costs as much as its arithmetic)
         nd = input.dim()
         dims = 0 if nd == 2 else _reduce_dims(input)
-        q = None if step is None and not fixed_point else _sum_stat(input, measure, dims)
+        # mixed precision (autocast): statistics, factors and the output's arithmetic in the buffers'
+        # dtype, the output returned in the input's (as BatchNorm does under autocast)
+        x = input if input.dtype == scale.dtype else input.to(scale.dtype)
+        q = None if step is None and not fixed_point else _sum_stat(x, measure, dims)
         # the factors in a tensor of their own: the backward needs them after the buffer has moved on
         if step is not None:
             (s,) = _pin(_homeostatic_step_(scale, q, input.numel() // input.size(1), measure, step))
@@ -320,21 +323,23 @@ class _SynapticScalingFunction(torch.autograd.Function):
             s = scale.clone() if weight is None or ctx.needs_input_grad[1] else scale
         gs = s if weight is None else s * weight
         if nd == 2:
-            out = input * gs if bias is None else torch.addcmul(bias, input, gs)
+            out = x * gs if bias is None else torch.addcmul(bias, x, gs)
         else:
             gsv = _channel_view(gs, nd)
-            out = input * gsv if bias is None else torch.addcmul(_channel_view(bias, nd), input, gsv)
+            out = x * gsv if bias is None else torch.addcmul(_channel_view(bias, nd), x, gsv)
         # intermediates (new tensors nobody else holds) are kept on ctx, the input is saved properly
-        ctx.state = (measure, fixed_point and q is not None, dims, gs, s, q)
+        ctx.state = (measure, fixed_point and q is not None, dims, gs, s, q, None if x is input else x)
         ctx.save_for_backward(input, weight)
-        return out
+        return out if x is input else out.to(input.dtype)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
         input, weight = ctx.saved_tensors
         need_x, need_w, need_b, need_s = ctx.needs_input_grad[:4]
-        measure, fixed, dims, gs, s, q = ctx.state
+        measure, fixed, dims, gs, s, q, cast = ctx.state
+        if cast is not None:  # mixed precision: the gradients in the buffers' dtype (autograd casts dx back)
+            input, grad = cast, grad.to(cast.dtype)
         nd = grad.dim()
         fixed = fixed and need_x
         gx = None  # <g x> per unit
@@ -438,14 +443,15 @@ class _IntrinsicPlasticityFunction(torch.autograd.Function):
     def forward(ctx, input, gain, bias, step):
         running_mean, target_mean, eta, momentum, min_gain = step
         nd = input.dim()
+        x = input if input.dtype == gain.dtype else input.to(gain.dtype)  # mixed precision: see above
         g, b = _pin(gain, bias)
         gv = _channel_view(g, nd)
-        out = torch.sigmoid(torch.addcmul(_channel_view(b, nd), input, gv))
+        out = torch.sigmoid(torch.addcmul(_channel_view(b, nd), x, gv))
         if ctx.needs_input_grad[0]:
             ctx.slope = torch.addcmul(out, out, out, value=-1.0).mul_(gv)
-        triesch_update_(gain, bias, input, out, target_mean=target_mean, eta=eta, min_gain=min_gain)
+        triesch_update_(gain, bias, x, out, target_mean=target_mean, eta=eta, min_gain=min_gain)
         running_mean.lerp_(out.mean(_reduce_dims(out)).to(running_mean.dtype), momentum)
-        return out
+        return out if x is input else out.to(input.dtype)
 
     @staticmethod
     @once_differentiable
