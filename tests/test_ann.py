@@ -60,6 +60,24 @@ def test_buffers_change_only_in_training(name):
     assert set(changed) >= {"num_batches_tracked"} and len(changed) >= 3
 
 
+@pytest.mark.parametrize("name", ["synaptic_scaling", "synaptic_scaling_rate", "intrinsic_plasticity"])
+def test_empty_and_single_sample_batches(name):
+    # an empty batch (e.g. the remainder of a split) has no activity: the buffers stay as they are (it used to
+    # turn them into NaN for good); one sample is enough for a finite update
+    layer = LAYERS[name](5).train()
+    before = {k: v.clone() for k, v in layer.state_dict().items()}
+    for shape in [(0, 5), (0, 5, 3)]:
+        x = torch.randn(*shape, requires_grad=True)
+        y = layer(x)
+        y.sum().backward()
+        assert y.shape == x.shape and x.grad.shape == x.shape
+    for k, v in layer.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    layer(torch.randn(1, 5) + 1.0)
+    assert int(layer.num_batches_tracked) == 1
+    assert all(torch.isfinite(v).all() for v in layer.state_dict().values())
+
+
 def test_eval_uses_running_state_not_batch():
     layer = SynapticScaling(4)
     layer(torch.randn(64, 4) * torch.tensor([1.0, 2.0, 5.0, 0.5]))

@@ -209,7 +209,7 @@ class SynapticScaling(_HomeostaticNorm):
 
     def forward(self, input: Tensor) -> Tensor:
         F._check_channels(input, self.num_features)
-        if not self.training:
+        if not self.training or input.numel() == 0:  # an empty batch has no activity to sense
             return F._scale_affine(input, self.scale, self.weight, self.bias)
         # One autograd node: activity statistic, homeostatic step on the buffers (the factors are
         # updated *before* they multiply the input), scale and affine, and a hand-written backward
@@ -334,7 +334,7 @@ class IntrinsicPlasticity(_HomeostaticNorm):
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
-        if not self.training:
+        if not self.training or input.numel() == 0:  # an empty batch has no activity to adapt to
             return F.intrinsic_plasticity(input, self.gain, self.bias)
         # one autograd node: the output, the slope its backward needs (from the gain it used), then the
         # homeostatic update of the buffers in place
