@@ -761,6 +761,49 @@ def test_mixed_precision_training(norm):
         assert torch.allclose(v, model.state_dict()[k], rtol=0.02), k
 
 
+@pytest.mark.parametrize("name", ["synaptic_scaling", "intrinsic_plasticity"])
+def test_dtypes_follow_the_input_and_statistics_stay_wide(name):
+    layer = LAYERS[name](4)
+    x = torch.randn(8, 4) * 3
+    # under autocast: training, an empty batch and eval mode all return the input's dtype, as BatchNorm does
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        for mode, batch in (("train", x), ("train", x[:0]), ("eval", x)):
+            getattr(layer, mode)()
+            assert layer(batch.bfloat16()).dtype == torch.bfloat16, mode
+    # a float32 input under autocast is measured in float32: calibration hits the target to float32
+    # rounding (autocast used to run the per-unit sum in bfloat16: 1.7e-3 off)
+    if name == "synaptic_scaling":
+        layer = SynapticScaling(64).train()
+        x = torch.randn(256, 64) * 3
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            y = layer(x)
+        assert y.dtype == torch.float32
+        assert torch.allclose(y.square().mean(0).sqrt(), torch.ones(64), atol=1e-5)
+    # a float64 input to a float32 layer is computed in float64, in training as in eval mode (training used
+    # to round it to float32); SynapticScaling's training output uses the factors after the step, which
+    # eval mode then uses too
+    layer = LAYERS[name](4).train()
+    layer(torch.randn(8, 4))  # past calibration
+    x = torch.randn(8, 4, dtype=torch.float64)
+    y_train = layer(x)
+    y_eval = layer.eval()(x)
+    assert y_train.dtype == y_eval.dtype == torch.float64
+    if name == "synaptic_scaling":
+        assert torch.equal(y_train, y_eval)
+
+
+@pytest.mark.parametrize("activity", ["rms", "abs", "rate"])
+def test_silent_unit_half_precision_gradient_is_finite(activity):
+    # the floor of the fixed-point statistic is the dtype's smallest normal number: a fixed 1e-30 was 0 in
+    # float16, and a silent unit's 0/0 spread NaN into every upstream gradient
+    layer = SynapticScaling(3, activity=activity, dtype=torch.float16).train()
+    x = torch.randn(8, 3, dtype=torch.float16)
+    x[:, 1] = 0
+    x.requires_grad_()
+    layer(x).sum().backward()
+    assert torch.isfinite(x.grad).all() and torch.isfinite(layer.weight.grad).all()
+
+
 @pytest.mark.long
 def test_synaptic_scaling_matches_batchnorm_accuracy():
     # Issue #5 target: on digits with an MLP, SynapticScaling within 2 percentage points of

@@ -236,15 +236,21 @@ def _pin(*tensors: Tensor) -> list:
     return _pinned_copy(list(tensors)) if torch.compiler.is_compiling() else list(tensors)
 
 
-#: Floor of the activity statistic in the fixed-point gradient (a silent unit: its gradient term is 0).
-_TINY_STAT = 1e-30
+def _widened(input: Tensor, buffer: Tensor) -> Tensor:
+    """*input* in the wider of its dtype and *buffer*'s (itself when that is its own)."""
+    if input.dtype is buffer.dtype:
+        return input
+    dtype = torch.promote_types(input.dtype, buffer.dtype)
+    return input if dtype == input.dtype else input.to(dtype)
 
 
 def _dot(a: Tensor, b: Tensor, dims) -> Tensor:
-    """Per-unit sum of ``a * b`` over *dims* (``0`` for ``(N, C)``)."""
-    if dims == 0 and not torch.compiler.is_compiling():
+    """Per-unit sum of ``a * b`` over *dims* (``0`` for ``(N, C)``), in the operands' dtype."""
+    if (dims == 0 and not torch.compiler.is_compiling()
+            and not torch.is_autocast_enabled("cpu" if a.is_cpu else a.device.type)):
         return torch.linalg.vecdot(a, b, dim=0)  # eager (N, C): one dispatched op instead of two
-    return (a * b).sum(dims)  # what torch.compile fuses with its neighbours
+    # what torch.compile fuses with its neighbours; autocast would run vecdot in low precision
+    return (a * b).sum(dims)
 
 
 def _sum_stat(input: Tensor, measure: str, dims) -> Tensor:
@@ -312,9 +318,9 @@ class _SynapticScalingFunction(torch.autograd.Function):
         # Python costs as much as its arithmetic)
         nd = input.dim()
         dims = 0 if nd == 2 else _reduce_dims(input)
-        # mixed precision (autocast): statistics, factors and the output's arithmetic in the buffers'
-        # dtype, the output returned in the input's (as BatchNorm does under autocast)
-        x = input if input.dtype == scale.dtype else input.to(scale.dtype)
+        # mixed precision (autocast): statistics, factors and the output's arithmetic in the wider of the
+        # input's and the buffers' dtypes, the output returned in the input's (as BatchNorm does)
+        x = _widened(input, scale)
         q = None if step is None and not fixed_point else _sum_stat(x, measure, dims)
         # the factors in a tensor of their own: the backward needs them after the buffer has moved on
         if step is not None:
@@ -328,8 +334,8 @@ class _SynapticScalingFunction(torch.autograd.Function):
             gsv = _channel_view(gs, nd)
             out = x * gsv if bias is None else torch.addcmul(_channel_view(bias, nd), x, gsv)
         # intermediates (new tensors nobody else holds) are kept on ctx, the input is saved properly
-        ctx.state = (measure, fixed_point and q is not None, dims, gs, s, q, None if x is input else x)
-        ctx.save_for_backward(input, weight)
+        ctx.state = (measure, fixed_point and q is not None, dims, gs, s, q)
+        ctx.save_for_backward(x, weight)
         return out if x is input else out.to(input.dtype)
 
     @staticmethod
@@ -337,9 +343,9 @@ class _SynapticScalingFunction(torch.autograd.Function):
     def backward(ctx, grad):
         input, weight = ctx.saved_tensors
         need_x, need_w, need_b, need_s = ctx.needs_input_grad[:4]
-        measure, fixed, dims, gs, s, q, cast = ctx.state
-        if cast is not None:  # mixed precision: the gradients in the buffers' dtype (autograd casts dx back)
-            input, grad = cast, grad.to(cast.dtype)
+        measure, fixed, dims, gs, s, q = ctx.state
+        if grad.dtype != input.dtype:  # mixed precision: gradients in the widened dtype (autograd casts dx back)
+            grad = grad.to(input.dtype)
         nd = grad.dim()
         fixed = fixed and need_x
         gx = None  # <g x> per unit
@@ -349,7 +355,8 @@ class _SynapticScalingFunction(torch.autograd.Function):
         if need_x:
             gsv = _channel_view(gs, nd)
             if fixed:
-                r = _channel_view(gx / q.to(gx.dtype).clamp_(min=_TINY_STAT), nd)
+                # floor: a silent unit (q = 0, and <g x> = 0) gets no fixed-point term
+                r = _channel_view(gx / q.to(gx.dtype).clamp_(min=torch.finfo(gx.dtype).tiny), nd)
                 if measure == "rms":
                     dx = torch.addcmul(grad, input, r, value=-1.0)
                 elif measure == "abs":
@@ -443,7 +450,7 @@ class _IntrinsicPlasticityFunction(torch.autograd.Function):
     def forward(ctx, input, gain, bias, step):
         running_mean, target_mean, eta, momentum, min_gain = step
         nd = input.dim()
-        x = input if input.dtype == gain.dtype else input.to(gain.dtype)  # mixed precision: see above
+        x = _widened(input, gain)  # mixed precision: see _SynapticScalingFunction
         g, b = _pin(gain, bias)
         gv = _channel_view(g, nd)
         out = torch.sigmoid(torch.addcmul(_channel_view(b, nd), x, gv))

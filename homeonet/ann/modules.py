@@ -210,7 +210,7 @@ class SynapticScaling(_HomeostaticNorm):
     def forward(self, input: Tensor) -> Tensor:
         F._check_channels(input, self.num_features)
         if not self.training or input.numel() == 0:  # an empty batch has no activity to sense
-            return F._scale_affine(input, self.scale, self.weight, self.bias)
+            return F._scale_affine(input, self.scale, self.weight, self.bias).to(input.dtype)
         # One autograd node: activity statistic, homeostatic step on the buffers (the factors are
         # updated *before* they multiply the input), scale and affine, and a hand-written backward
         # with the fixed-point gradient. Whether this is the first batch after a reset is kept in
@@ -335,7 +335,7 @@ class IntrinsicPlasticity(_HomeostaticNorm):
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         if not self.training or input.numel() == 0:  # an empty batch has no activity to adapt to
-            return F.intrinsic_plasticity(input, self.gain, self.bias)
+            return F.intrinsic_plasticity(input, self.gain, self.bias).to(input.dtype)
         # one autograd node: the output, the slope its backward needs (from the gain it used), then the
         # homeostatic update of the buffers in place
         out = F._IntrinsicPlasticityFunction.apply(
