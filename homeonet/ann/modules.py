@@ -156,6 +156,10 @@ class SynapticScaling(_HomeostaticNorm):
         costs a few small operations instead of a few dozen: see
         ``benchmarks/bench_ann.py``. That backward is first-order only: differentiating the
         gradient again (``create_graph=True`` followed by a second backward) raises an error.
+        Under ``torch.autocast`` the statistics and the buffers stay in the buffers' dtype and the
+        output has the input's, as with BatchNorm; under ``torch.compile`` the step is traced into
+        the graph (see ``functional._pin`` for how its gradient is kept from reading the updated
+        factors).
 
     References:
         G. G. Turrigiano, K. R. Leslie, N. S. Desai, L. C. Rutherford, S. B. Nelson (1998),
