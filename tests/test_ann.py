@@ -657,24 +657,35 @@ def test_cli_compare(tmp_path, capsys):
     assert "| none | 1 |" in capsys.readouterr().out
 
 
-def _train_compiled_and_eager(norm, model, backend, steps=5):
-    """Train one model eagerly and a copy through torch.compile with the same batches; return both."""
+def _train_side_by_side(norm, model="mlp", backend=None, amp=False, hidden=(8, 8), batch=16, steps=5):
+    """Train a model eagerly in float32 and a copy of it (through ``torch.compile`` with *backend*, and/or
+    under bfloat16 autocast with *amp*) on the same batches; return both and the copy's last hidden
+    activations."""
     import copy
 
     from homeonet.ann.train import build_model
 
     shape = (1, 8, 8) if model == "cnn" else (12,)
-    eager = build_model(norm, shape, 3, model=model, hidden=(8, 8)).train()
-    compiled = copy.deepcopy(eager)
-    forward = torch.compile(compiled, backend=backend)
-    opts = [torch.optim.SGD(m.parameters(), lr=0.1) for m in (eager, compiled)]
+    eager = build_model(norm, shape, 3, model=model, hidden=hidden).train()
+    other = copy.deepcopy(eager)
+    forward = other if backend is None else torch.compile(other, backend=backend)
+    opts = [torch.optim.SGD(m.parameters(), lr=0.1) for m in (eager, other)]
     for _ in range(steps):  # the first batch calibrates SynapticScaling: a recompilation with the flag off
-        x, y = torch.randn(16, *shape), torch.randint(0, 3, (16,))
-        for f, opt in zip((eager, forward), opts):
+        x, y = torch.randn(batch, *shape), torch.randint(0, 3, (batch,))
+        for f, opt, use_amp in ((eager, opts[0], False), (forward, opts[1], amp)):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_amp):
+                out, hidden_out = f(x, return_hidden=True)
+                loss = torch.nn.functional.cross_entropy(out, y)
             opt.zero_grad()
-            torch.nn.functional.cross_entropy(f(x), y).backward()
+            loss.backward()
             opt.step()
-    x = torch.randn(16, *shape)
+    return eager, other, forward, hidden_out
+
+
+def _train_compiled_and_eager(norm, model, backend):
+    """:func:`_train_side_by_side` through torch.compile, then both models' outputs in eval mode."""
+    eager, compiled, forward, _ = _train_side_by_side(norm, model, backend)
+    x = torch.randn(16, *((1, 8, 8) if model == "cnn" else (12,)))
     eager.eval(), compiled.eval()
     return eager, compiled, eager(x), forward(x)
 
@@ -737,22 +748,7 @@ def test_mixed_precision_training(norm):
     # under autocast the layers return the input's dtype (bfloat16 after a Linear), as BatchNorm does, while
     # their statistics, buffers and gradients stay in float32; the homeostatic state then follows the float32
     # run's: measured within 0.6 % after 5 steps, against bfloat16's 8-bit mantissa (0.4 % per rounding)
-    import copy
-
-    from homeonet.ann.train import build_model
-
-    model = build_model(norm, (12,), 3, hidden=(16, 16)).train()
-    mixed = copy.deepcopy(model)
-    opts = [torch.optim.SGD(m.parameters(), lr=0.1) for m in (model, mixed)]
-    for _ in range(5):
-        x, y = torch.randn(32, 12), torch.randint(0, 3, (32,))
-        for m, opt, amp in ((model, opts[0], False), (mixed, opts[1], True)):
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
-                out, hidden = m(x, return_hidden=True)
-                loss = torch.nn.functional.cross_entropy(out, y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+    model, mixed, _, hidden = _train_side_by_side(norm, amp=True, hidden=(16, 16), batch=32)
     assert all(h.dtype == torch.bfloat16 for h in hidden)
     assert all(torch.isfinite(p.grad).all() for p in mixed.parameters())
     state = {k: v for k, v in mixed.state_dict().items() if any(n in k for n in ("scale", "gain", "running"))}
