@@ -26,12 +26,19 @@ from brian2 import Hz, Network, PoissonGroup, SpikeMonitor, Synapses, mV, ms, se
 
 import homeonet as hn
 from homeonet.models import LIF, recurrent_ei
-from homeonet.models.experiments import SPIKING, four_scales
+from homeonet.models.experiments import EXPERIMENTS
 from homeonet.models.networks import DEFAULT_WEIGHTS
 from homeonet.simulate import use_device
 
-# the network of the ready-made models (homeonet.models.experiments.SPIKING)
-N_E, N_I, N_IN, RATE_IN, P, P_IN = (SPIKING[k] for k in ("N_E", "N_I", "N_in", "rate_in", "p", "p_in"))
+# the network of the ready-made models (the defaults of homeonet.models.experiments)
+FOUR_SCALES = EXPERIMENTS["four_scales"]
+N_E, N_I, N_IN, RATE_IN, P, P_IN = (FOUR_SCALES.parameters[k].default
+                                    for k in ("N_E", "N_I", "N_in", "rate_in", "p", "p_in"))
+
+
+def four_scales(duration, plastic):
+    """The ready-made four-scales network without its perturbation (input factor 1)."""
+    return FOUR_SCALES.build(FOUR_SCALES.resolve({"duration": duration, "factor": 1.0, "plastic": plastic}))
 
 
 def plain():
@@ -103,9 +110,9 @@ def main():
             ("homeonet + IP (target 5 Hz)", lambda: built([hn.IntrinsicPlasticity(target=5 * Hz)])),
             # the "four scales" model (IP, synaptic scaling, inhibitory STDP, global factor) with its
             # learning rates at 0 (same activity as the plain network: the cost of the mechanisms) ...
-            ("four scales (rates 0, same activity)", lambda: four_scales(duration, modulation=False, plastic=False)),
+            ("four scales (rates 0, same activity)", lambda: four_scales(duration, plastic=False)),
             # ... and plastic (activity regulated to 5 Hz, so spike work differs)
-            ("four scales (plastic)", lambda: four_scales(duration, modulation=False, plastic=True))]
+            ("four scales (plastic)", lambda: four_scales(duration, plastic=True))]
     print(f"E/I LIF network {N_E}+{N_I}, {N_IN} Poisson inputs, {args.duration:g} s simulated, "
           f"{args.device}" + (f" ({args.target})" if args.device == "runtime" else "")
           + f", best of {args.repeats} (variants interleaved)")

@@ -18,7 +18,55 @@ simulate, Results, load
     ``xarray``-backed, NetCDF-saveable results object.
 """
 
-__version__ = "0.1.0"
+
+
+def _map_checkout_folders():
+    """In a source checkout, resolve ``homeonet.models`` / ``homeonet.analysis`` to ``models/`` and ``analysis/``.
+
+    The repository keeps ``models/`` and ``analysis/`` at its top level and ``setup.cfg`` ships them as
+    subpackages. An installed copy (wheel or editable) has them in place; a checkout used in place --
+    ``python -c``, ``python -m pytest`` or a notebook started in the repository root, where the source
+    folder ``homeonet/`` comes first on ``sys.path`` -- would lack them. There, a meta-path finder
+    maps exactly these two names to the top-level folders, so one copy of each module exists under
+    its ``homeonet.`` name (``import models`` stays wrong and is refused by a packaging test).
+    """
+    import importlib.abc
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    root = here.parent
+    folders = {f"{__name__}.{sub}": root / sub for sub in ("models", "analysis")}
+    in_checkout = (root / "setup.cfg").is_file() and all((f / "__init__.py").is_file() for f in folders.values())
+    if not in_checkout or any((here / sub).exists() for sub in ("models", "analysis")):
+        return
+
+    class _CheckoutFolders(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            folder = folders.get(name)
+            if folder is None:
+                return None
+            return importlib.util.spec_from_file_location(name, folder / "__init__.py",
+                                                          submodule_search_locations=[str(folder)])
+
+    if not any(type(f).__name__ == "_CheckoutFolders" for f in sys.meta_path):
+        sys.meta_path.insert(0, _CheckoutFolders())
+
+
+_map_checkout_folders()
+
+from importlib.metadata import PackageNotFoundError, version as _version  # noqa: E402
+
+try:
+    __version__ = _version("homeonet")
+except PackageNotFoundError:  # a checkout used in place and not installed: its setup.cfg holds the version
+    import configparser as _configparser
+    from pathlib import Path as _Path
+
+    _cfg = _configparser.ConfigParser()
+    _cfg.read(_Path(__file__).resolve().parents[1] / "setup.cfg")
+    __version__ = _cfg.get("metadata", "version", fallback="unknown")
 
 from ._validate import HomeonetError
 from .mechanism import Contribution, Mechanism, Operation, Target, connect, neuron_group, synapses

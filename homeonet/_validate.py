@@ -15,11 +15,59 @@ import numpy as np
 from brian2 import Quantity, get_dimensions
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
 
-__all__ = ["HomeonetError", "check_quantity", "check_count", "check_choice", "unit_name"]
+__all__ = ["HomeonetError", "ParameterError", "DataFileError", "OutputError", "DivergenceError", "RunInterrupted",
+           "check_quantity", "check_count", "check_choice", "check_bool", "unit_name"]
 
 
 class HomeonetError(ValueError):
-    """A user-facing input error; its message is one line naming the parameter."""
+    """A user-facing error; its message is one line (the command line prints it and exits 2)."""
+
+
+class ParameterError(HomeonetError):
+    """A parameter with a wrong unit, type or value; the message names it and what is accepted."""
+
+
+class DataFileError(HomeonetError):
+    """A file that is missing, empty, corrupt or not what homeonet wrote; the message names the file."""
+
+
+class OutputError(HomeonetError):
+    """An output path that cannot be written, or would overwrite something of another kind."""
+
+
+class DivergenceError(HomeonetError):
+    """A simulation whose state became NaN/inf or whose population rate ran away.
+
+    Attributes
+    ----------
+    group, variable : str
+        Where the divergence was seen.
+    time : Quantity
+        Simulated time at which it was seen.
+    """
+
+    def __init__(self, message, group=None, variable=None, time=None):
+        super().__init__(message)
+        self.group, self.variable, self.time = group, variable, time
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped early by SIGINT (Ctrl-C) or SIGTERM.
+
+    It is a ``KeyboardInterrupt``, so code that does not handle it stops as on any Ctrl-C.
+
+    Attributes
+    ----------
+    results : homeonet.Results or None
+        What was simulated until the interruption, marked incomplete (``attrs['complete'] == 0``,
+        ``attrs['t_reached']``); None when nothing could be collected (``cpp_standalone``).
+    t_reached : Quantity or None
+        Simulated time reached.
+    """
+
+    def __init__(self, message, results=None, t_reached=None):
+        super().__init__(message)
+        self.results, self.t_reached = results, t_reached
 
 
 def unit_name(dimensions) -> str:
@@ -72,30 +120,50 @@ def check_quantity(name: str, value, unit, *, low=None, high=None, low_open=Fals
     HomeonetError
         One line naming the parameter, the expected unit and range.
     """
-    expected = unit_name(unit)
+    from .units import display_unit
+
+    expected = display_unit(unit)[1]
     rng = _describe_range(low, high, low_open, expected)
-    if isinstance(value, str) or value is None or isinstance(value, bool):
-        raise HomeonetError(f"{name} must be a quantity in {expected}{rng}, got {value!r}")
-    if get_dimensions(value) is not get_dimensions(unit):
-        raise HomeonetError(f"{name} must be in units of {expected}{rng}, got {value!r}")
-    arr = np.asarray(value, dtype=float)
+    kind = "a number" if expected == "1" else f"a quantity in {expected}"
+    if isinstance(value, (str, bool, np.bool_)) or value is None:
+        raise ParameterError(f"{name} must be {kind}{rng}, got {_shown(value)}")
+    try:
+        dims = get_dimensions(value)
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be {kind}{rng}, got {_shown(value)}") from None
+    if dims is not get_dimensions(unit):
+        raise ParameterError(f"{name} must be {'dimensionless' if expected == '1' else 'in units of ' + expected}"
+                             f"{rng}, got {_shown(value)}")
     if arr.ndim and not allow_array:
-        raise HomeonetError(f"{name} must be a scalar in {expected}{rng}, got an array of shape {arr.shape}")
+        raise ParameterError(f"{name} must be a scalar ({kind}){rng}, got an array of shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise HomeonetError(f"{name} must be finite{rng}, got {value!r}")
+        raise ParameterError(f"{name} must be finite{rng}, got {_shown(value)}")
     if low is not None:
         lo = float(np.asarray(low))
         bad = np.any(arr <= lo) if low_open else np.any(arr < lo)
         if bad:
-            raise HomeonetError(f"{name} must be{rng}, got {value!r}")
+            raise ParameterError(f"{name} must be{rng}, got {_shown(value)}")
     if high is not None and np.any(arr > float(np.asarray(high))):
-        raise HomeonetError(f"{name} must be{rng}, got {value!r}")
+        raise ParameterError(f"{name} must be{rng}, got {_shown(value)}")
     return Quantity(value, dim=get_dimensions(unit)) if get_dimensions(unit) is not DIMENSIONLESS else value
+
+
+def _shown(value) -> str:
+    """A value as a message shows it: quantities in the field's units (``0.05 mV/Hz``), the rest as repr."""
+    from .units import format_quantity
+
+    if isinstance(value, Quantity) and get_dimensions(value) is not DIMENSIONLESS:
+        return format_quantity(value)
+    return repr(value)
 
 
 def _describe_range(low, high, low_open, unit):
     def fmt(x):
-        return str(x) if isinstance(x, Quantity) and get_dimensions(x) is not DIMENSIONLESS else f"{float(x):g}"
+        from .units import format_quantity
+
+        return format_quantity(x) if isinstance(x, Quantity) and get_dimensions(x) is not DIMENSIONLESS \
+            else f"{float(x):g}"
     if low is not None and high is not None:
         return f" in {'(' if low_open else '['}{fmt(low)}, {fmt(high)}]"
     if low is not None:
@@ -103,6 +171,30 @@ def _describe_range(low, high, low_open, unit):
     if high is not None:
         return f" <= {fmt(high)}"
     return ""
+
+
+def check_bool(name: str, value) -> bool:
+    """Check that *value* is a bool (numpy bools and the integers 0 and 1 are accepted).
+
+    A string such as ``'False'`` is refused rather than taken as true.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name used in the error message.
+    value : bool
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    ParameterError
+    """
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and value in (0, 1)):
+        return bool(value)
+    raise ParameterError(f"{name} must be True or False, got {value!r}")
 
 
 def check_count(name: str, value, *, minimum: int = 1) -> int:
@@ -130,9 +222,9 @@ def check_count(name: str, value, *, minimum: int = 1) -> int:
         if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
             value = int(value)
         else:
-            raise HomeonetError(f"{name} must be an integer >= {minimum}, got {value!r}")
+            raise ParameterError(f"{name} must be an integer >= {minimum}, got {value!r}")
     if value < minimum:
-        raise HomeonetError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise ParameterError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
@@ -159,5 +251,5 @@ def check_choice(name: str, value, choices) -> str:
     """
     choices = list(choices)
     if value not in choices:
-        raise HomeonetError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}")
+        raise ParameterError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}")
     return value

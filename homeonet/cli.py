@@ -95,15 +95,21 @@ def _build_parser():
     parser.add_argument("--version", action="version", version=f"homeonet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    sub.add_parser("list", help="list the models 'homeonet run' can run, one line each",
-                   description="List the models 'homeonet run' can run, one line each.")
+    lst = sub.add_parser("list", help="list the models 'homeonet run' can run, one line each",
+                         description="List the models 'homeonet run' can run, one line each; with --params MODEL, "
+                                     "the parameters of MODEL (name, default, accepted values, meaning).")
+    lst.add_argument("--params", default=None, metavar="MODEL",
+                     help="show the parameters of MODEL, which 'homeonet run MODEL --set NAME=VALUE' sets")
     run = sub.add_parser("run", help="run a model and write results (.nc), a figure (.png) and a summary (.txt)",
                          description="Run a model: simulate it with a progress bar, then write MODEL.nc (results, "
                                      "NetCDF), MODEL.png (figure) and MODEL.txt (summary) to --out.")
     run.add_argument("model", nargs="?", default=DEFAULT, metavar="MODEL",
                      help=f"model name from 'homeonet list' (default: {DEFAULT})")
     run.add_argument("--duration", default=None, metavar="T",
-                     help="simulated time, e.g. 20s or 500ms (default: the model's own)")
+                     help="simulated time, e.g. 20s or 500ms (default: the model's own; same as --set duration=T)")
+    run.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
+                     help="set a parameter of the model, with its unit: --set eta=0.1mV/Hz --set onset=0.4 "
+                          "(repeatable; 'homeonet list --params MODEL' lists them)")
     run.add_argument("--seed", default="1", metavar="S", help="random seed, an integer >= 0 (default 1)")
     run.add_argument("--out", default="homeonet-results", metavar="DIR",
                      help="output folder, created if needed (default: homeonet-results)")
@@ -141,23 +147,58 @@ def _cmd_compare(argv):
     return ann_cli.run(parser.parse_args(argv))
 
 
-def _cmd_list():
-    from brian2 import second
+def _cmd_list(args):
+    from homeonet.models.experiments import DEFAULT, EXPERIMENTS, get_experiment
 
-    from homeonet.models.experiments import DEFAULT, EXPERIMENTS
-
+    if args.params is not None:
+        exp = get_experiment(args.params)
+        print(f"{exp.name}: {exp.description}")
+        print(exp.parameters.table())
+        return 0
     width = max(map(len, EXPERIMENTS))
     for name, exp in EXPERIMENTS.items():
         mark = " (default)" if name == DEFAULT else ""
-        print(f"{name:<{width}}  {exp.description} [{float(exp.duration / second):g} s]{mark}")
+        print(f"{name:<{width}}  {exp.description} [{exp.parameters['duration'].format(exp.duration)}]{mark}")
     return 0
+
+
+def _settings(items) -> dict:
+    """``['eta=0.1mV/Hz', ...]`` from repeated ``--set`` options -> ``{'eta': '0.1mV/Hz'}``."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not value.strip():
+            raise UsageError(f"--set must be NAME=VALUE, e.g. --set eta=0.1mV/Hz; got {item!r}")
+        if name in out:
+            raise UsageError(f"--set {name} is given twice")
+        out[name] = value.strip()
+    return out
+
+
+def _values(exp, args):
+    """The experiment's checked parameter values from ``--set`` and ``--duration``."""
+    from homeonet._validate import ParameterError
+
+    overrides = _settings(args.settings)
+    if args.duration is not None:
+        if "duration" in overrides:
+            raise UsageError("give the duration once: --duration or --set duration=, not both")
+        overrides["duration"] = parse_time(args.duration)
+    try:
+        return exp.resolve(overrides)
+    except ParameterError as err:
+        msg = str(err)
+        if args.duration is not None and msg.startswith("duration "):
+            raise UsageError("--" + msg) from None  # it came from --duration: name the option as typed
+        raise UsageError(f"--set {msg}") from None
 
 
 def _cmd_run(args):
     from homeonet.models.experiments import get_experiment
 
     exp = get_experiment(args.model)
-    duration = parse_time(args.duration) if args.duration is not None else exp.duration
+    values = _values(exp, args)
     seed = _seed(args.seed)
     out = _out_dir(args.out)
 
@@ -174,18 +215,16 @@ def _cmd_run(args):
     start_scope()
     with use_device(args.device, target=args.target if args.device == "runtime" else None):
         brian_seed(seed)
-        net = exp.build(duration)
-        results = simulate(net, duration, progress=not args.quiet, params=exp.params, desc=exp.name,
-                           seed=seed, model=exp.name)
-    summary = summarise(results, exp)
+        net = exp.build(values)
+        results = simulate(net, values["duration"], progress=not args.quiet, desc=exp.name, seed=seed,
+                           **exp.record(values))
+    summary = summarise(results, exp, values)
     theta = "ip_theta" if f"{exp.population}_ip_theta" in results.dataset else None
     results.dataset.attrs.update({"rate_before": summary["before"], "rate_after": summary["after"],
-                                  "rate_end": summary["end"], "target": summary["target"],
-                                  "population": exp.population, "onset": summary["onset"],
-                                  "perturbation": exp.perturbation,
+                                  "rate_end": summary["end"],
                                   **{f"measure.{k}": v for k, v in summary.get("measures", {}).items()}})
     nc = results.save(out / f"{exp.name}.nc")
-    fig = _figure(results, exp, summary, theta)
+    fig = _figure(results, exp, values, summary, theta)
     png = out / f"{exp.name}.png"
     atomic_write(png, lambda path: fig.savefig(path, dpi=120, format="png"))
     txt = out / f"{exp.name}.txt"
@@ -209,14 +248,16 @@ def _cmd_figures(args):
     return 0
 
 
-def _figure(results, exp, summary, theta):
+def _figure(results, exp, values, summary, theta):
     from brian2 import second
 
     from homeonet.figures import homeostasis_figure
 
-    fig = homeostasis_figure(results, exp.population, target=exp.target, onset=summary["onset"] * second,
-                             theta=theta)
-    fig.suptitle(f"homeonet {exp.name}: {exp.perturbation} at {summary['onset']:g} s")
+    onset = summary["onset"]
+    fig = homeostasis_figure(results, exp.population, target=exp.target_rate(values),
+                             onset=None if onset is None else onset * second, theta=theta)
+    when = "" if onset is None else f" at {onset:g} s"
+    fig.suptitle(f"homeonet {exp.name}: {exp.describe_perturbation(values)}{when}")
     return fig
 
 
@@ -241,7 +282,7 @@ def main(argv=None) -> int:
         if args.command == "compare":
             return _cmd_compare(argv)
         if args.command == "list":
-            return _cmd_list()
+            return _cmd_list(args)
         if args.command == "figures":
             return _cmd_figures(args)
         return _cmd_run(args)

@@ -655,17 +655,6 @@ def save_figure(fig, path, formats=("png", "pdf"), dpi=200):
     return out
 
 
-def _experiment(results):
-    name = results.dataset.attrs.get("model")
-    if not name:
-        return None
-    try:
-        from homeonet.models.experiments import EXPERIMENTS
-    except ImportError:  # pragma: no cover - models are part of homeonet
-        return None
-    return EXPERIMENTS.get(str(name))
-
-
 def _window_rates(results, population, a, b):
     """Per-neuron mean rate (Hz) of *population* in [a, b) seconds."""
     if population in results.populations:
@@ -713,23 +702,21 @@ def figures_for_results(results, out_dir, formats=("png", "pdf"), population=Non
     except OSError as err:
         raise HomeonetError(f"out_dir must be a writable folder; cannot create {str(out)!r} ({err})") from None
     ds = results.dataset
-    exp = _experiment(results)
     stem = str(ds.attrs.get("model", "results"))
     rate_pops = sorted(k[:-2] for k in ds.data_vars if k.endswith("_r") and ds[k].ndim == 2)
     candidates = results.populations + rate_pops
     if population is None:
-        population = exp.population if exp is not None and exp.population in candidates else (
-            candidates[0] if candidates else None)
+        regulated = ds.attrs.get("population")
+        population = regulated if regulated in candidates else (candidates[0] if candidates else None)
     if population is None:
         raise HomeonetError("results has no spikes or rate traces to draw")
     if population not in candidates:
         raise HomeonetError(f"population must be one of {', '.join(candidates)}; got {population!r}")
     T = float(results.duration / second)
     target = ds.attrs.get("target")
-    if target is None and exp is not None:
-        target = float(exp.target / Hz)
-    target = None if target is None else float(target) * Hz
-    onset = exp.onset * T if exp is not None else None
+    target = None if target is None or not np.isfinite(float(target)) else float(target) * Hz
+    onset = ds.attrs.get("onset")  # recorded by the run: the one source of the perturbation's time
+    onset = None if onset is None else float(onset)
     files = []
 
     def emit(fig, name):
@@ -751,8 +738,11 @@ def figures_for_results(results, out_dir, formats=("png", "pdf"), population=Non
                                 title=f"{stem}: {population}"),
          "rate_trajectory")
     if onset is not None and 0 < onset < T:
-        before = _window_rates(results, population, onset - min(2.0, onset / 2), onset)
-        end = _window_rates(results, population, T - min(2.0, (T - onset) / 2), T)
+        from homeonet.models.experiments import measurement_windows
+
+        windows = measurement_windows(T, onset)
+        before = _window_rates(results, population, *windows["before"])
+        end = _window_rates(results, population, *windows["end"])
         emit(rate_distribution_figure(before, end, labels=("before perturbation", "end of run"), target=target),
              "rate_distribution")
     for var in sorted(ds.data_vars):

@@ -25,19 +25,34 @@ import numpy as np
 import xarray as xr
 from brian2 import Hz, Quantity, SpikeMonitor, StateMonitor, Synapses, get_dimensions, ms, second
 
+from brian2.units.fundamentalunits import DIMENSIONLESS
+
 from ._io import atomic_write
 from ._validate import HomeonetError, unit_name
+from .units import format_quantity, split_quantity, to_quantity
 
 __all__ = ["Results", "load"]
 
 
 def _plain(value):
-    """NetCDF-safe attribute value: numbers stay numbers, the rest is printed."""
+    """NetCDF-safe attribute value: numbers stay numbers, the rest is printed (quantities in the field's units)."""
     if isinstance(value, (bool, np.bool_)):
         return int(value)
+    if isinstance(value, Quantity) and get_dimensions(value) is DIMENSIONLESS:
+        value = float(value)
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, Quantity):
         return value.item() if hasattr(value, "item") else value
+    if isinstance(value, Quantity):
+        return format_quantity(value)
     return str(value)
+
+
+def _record(attrs, key, value):
+    """Store *value* under *key*: a quantity as a number plus ``<key>.units`` (UDUNITS), the rest via :func:`_plain`."""
+    if isinstance(value, Quantity) and get_dimensions(value) is not DIMENSIONLESS and np.ndim(value) == 0:
+        attrs[key], attrs[f"{key}.units"] = split_quantity(value)
+    else:
+        attrs[key] = _plain(value)
 
 
 class Results:
@@ -120,14 +135,14 @@ class Results:
                         coords={k: xr.Variable(*v) for k, v in coords.items()})
         ds.attrs.update({"duration": T, "homeonet_version": __version__})
         for k, v in (params or {}).items():
-            ds.attrs[f"param.{k}"] = _plain(v)
+            _record(ds.attrs, f"param.{k}", v)
         for obj in sorted(net.objects, key=lambda o: o.name):
             for mech in getattr(obj, "_homeonet_mechanisms", ()):
                 ds.attrs[f"mechanism.{obj.name}.{mech.name}"] = type(mech).__name__
                 for k, v in mech.parameters().items():
-                    ds.attrs[f"mechanism.{obj.name}.{mech.name}.{k}"] = _plain(v)
+                    _record(ds.attrs, f"mechanism.{obj.name}.{mech.name}.{k}", v)
         for k, v in attrs.items():
-            ds.attrs[k] = _plain(v)
+            _record(ds.attrs, k, v)
         return cls(ds)
 
     # -- access -----------------------------------------------------------------
@@ -171,8 +186,14 @@ class Results:
 
     @property
     def params(self) -> dict:
-        """Stored parameters, ``name -> value as stored``."""
-        return {k[len("param."):]: v for k, v in self.dataset.attrs.items() if k.startswith("param.")}
+        """Stored parameters, ``name -> value`` (quantities rebuilt from their number and ``.units``)."""
+        attrs = self.dataset.attrs
+        out = {}
+        for k, v in attrs.items():
+            if k.startswith("param.") and not k.endswith(".units"):
+                unit = attrs.get(f"{k}.units")
+                out[k[len("param."):]] = to_quantity(v, unit) if unit not in (None, "", "1") else v
+        return out
 
     def __repr__(self):
         pops = ", ".join(f"{p} ({self.n_neurons(p)} neurons)" for p in self.populations)

@@ -7,13 +7,6 @@ from brian2.devices.device import reinit_devices, reset_device
 
 
 def pytest_configure(config):
-    import importlib.util
-
-    if importlib.util.find_spec("homeonet.models") is None:
-        # `python -m pytest` from the checkout puts the source folder first on sys.path; there,
-        # homeonet.models / homeonet.analysis do not exist (they are mapped from models/ and analysis/)
-        pytest.exit("homeonet is imported from the source folder without homeonet.models: install it "
-                    "(pip install -e .) and run `pytest`, not `python -m pytest`", returncode=4)
     config.addinivalue_line("markers", "long: slow test (full-size validation); run with -m long")
     config.addinivalue_line("markers", "standalone: compiles and runs with Brian2's cpp_standalone device")
 

@@ -65,6 +65,14 @@ def test_run_divisive_normalization_fits_naka_rushton(tmp_path, capsys):
     (["run", "--seed", "one"], "--seed"),
     (["run", "nosuchmodel"], "MODEL must be one of"),
     (["run", "--device", "gpu"], "--device"),
+    (["run", "--duration", "1ms"], "--duration must be a quantity in s >= 1 s"),      # shorter than the experiment needs
+    (["run", "divisive_normalization", "--duration", "5ms"], "duration must be"),
+    (["run", "--set", "eta=1mV"], "eta"),                            # wrong unit
+    (["run", "--set", "nosuch=1"], "unknown parameter 'nosuch'"),
+    (["run", "--set", "onset=1.2"], "onset"),
+    (["run", "--set", "N_E=0"], "N_E"),
+    (["run", "--set", "eta"], "--set must be NAME=VALUE"),
+    (["run", "--duration", "2s", "--set", "duration=3s"], "give the duration once"),
     (["frobnicate"], "invalid choice"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, needle, capsys, tmp_path):
@@ -111,3 +119,22 @@ def test_compare_bad_input_is_exit_2_with_or_without_torch(capsys):
     assert main(["compare", "--seeds", "0"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and ("--seeds" in err or "needs PyTorch" in err)
+
+
+def test_set_parameters_are_used_and_recorded_with_units(tmp_path, capsys):
+    assert main(["run", "--duration", "1s", "--out", str(tmp_path), "--target", "numpy", "--quiet",
+                 "--set", "eta=0.1mV/Hz", "--set", "onset=0.4", "--set", "factor=0.5"]) == 0
+    attrs = load(tmp_path / "homeostasis.nc").dataset.attrs
+    assert attrs["param.eta"] == pytest.approx(0.1) and attrs["param.eta.units"] == "mV/Hz"
+    assert attrs["param.duration"] == pytest.approx(1.0) and attrs["param.duration.units"] == "s"
+    assert attrs["onset"] == pytest.approx(0.4)            # the one onset: onset x duration
+    assert "x0.5" in attrs["perturbation"]
+    assert "at 0.4 s" in capsys.readouterr().out
+
+
+def test_list_params_shows_each_parameter_with_unit_and_range(capsys):
+    assert main(["list", "--params", "homeostasis"]) == 0
+    out = capsys.readouterr().out
+    eta = next(line for line in out.splitlines() if line.startswith("eta "))
+    assert "0.05 mV/Hz" in eta and ">= 0 mV/Hz" in eta and "learning rate" in eta
+    assert main(["list", "--params", "nosuch"]) == 2

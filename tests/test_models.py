@@ -157,13 +157,15 @@ def test_four_scales_model_holds_the_set_point_across_the_input_drop():
     """The ready-made four-scales network (IP, scaling, deferred iSTDP, global factor), 6 s, input x0.7 at 3 s."""
     from brian2 import prefs, seed
 
-    from homeonet.models.experiments import SPIKING, four_scales
+    from homeonet.models.experiments import EXPERIMENTS
 
     prefs.codegen.target = "cython"        # 400 + 100 LIF neurons for 6 s: numpy would take minutes
     seed(1)
-    net = four_scales(6 * second)
+    exp = EXPERIMENTS["four_scales"]
+    values = exp.resolve({"duration": 6 * second})
+    net = exp.build(values)
     res = hn.simulate(net, 6 * second, progress=False)
-    target = float(SPIKING["target"] / Hz)
+    target = float(values["target"] / Hz)
     before = float(np.mean(res.rates("E", t_start=2 * second, t_stop=3 * second) / Hz))
     after = float(np.mean(res.rates("E", t_start=3 * second, t_stop=3.5 * second) / Hz))
     end = float(np.mean(res.rates("E", t_start=4.5 * second) / Hz))

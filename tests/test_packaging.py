@@ -71,3 +71,26 @@ def test_built_wheel_imports_every_subpackage_outside_the_checkout(tmp_path):
     imported = set(proc.stdout.split())
     assert {"homeonet.models.neurons", "homeonet.analysis.rates", "homeonet.mechanisms.intrinsic_plasticity"} <= imported
     assert not (site / "models").exists() and not (site / "analysis").exists()
+
+
+def test_checkout_is_usable_in_place():
+    """From the repository root (``python -c``, ``python -m pytest``, a notebook) the checkout's own code imports,
+    homeonet.models and homeonet.analysis included, as one copy under the homeonet name."""
+    script = ("import homeonet, homeonet.models, homeonet.analysis, homeonet.models.neurons as n; "
+              "print(homeonet.__file__); print(homeonet.models.__file__); print(homeonet.analysis.__file__); "
+              "import sys; print(sum(m.endswith('models.neurons') for m in sys.modules))")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.split()
+    assert lines[:3] == [str(ROOT / "homeonet" / "__init__.py"), str(ROOT / "models" / "__init__.py"),
+                         str(ROOT / "analysis" / "__init__.py")]
+    assert lines[3] == "1"  # no second copy of a module under another name
+
+
+def test_python_m_pytest_runs_from_the_checkout():
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-o", "addopts=", "-p", "no:cacheprovider",
+                           "tests/test_packaging.py::test_every_package_folder_is_in_the_explicit_list"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "1 passed" in proc.stdout

@@ -24,7 +24,11 @@ def test_results_hold_spikes_rates_traces_and_parameters(results):
     i, t = results.spikes("E")
     assert len(i) == len(t) > 0 and np.all(t <= 300 * ms)
     assert ds["E_v"].dims == ("t_E", "neuron_E") and ds["E_v"].attrs["units"] == "volt"
-    assert ds.attrs["param.target"] == "5. Hz" and ds.attrs["param.N_E"] == 40 and ds.attrs["seed"] == 7
+    # a number and a UDUNITS unit string, in the unit a neuroscientist writes
+    assert ds.attrs["param.target"] == 5.0 and ds.attrs["param.target.units"] == "Hz"
+    assert ds.attrs["param.N_E"] == 40 and ds.attrs["seed"] == 7
+    assert ds.attrs["mechanism.E.ip.eta"] == pytest.approx(0.1) and ds.attrs["mechanism.E.ip.eta.units"] == "mV/Hz"
+    assert results.params["target"] == 5 * Hz
     # the binned population rate integrates to the spike count
     assert np.isclose(ds["rate_E"].sum() * 0.01 * 40, len(i))
     assert np.allclose(results.rates("E") / Hz, np.bincount(i, minlength=40) / 0.3)
