@@ -303,7 +303,8 @@ def test_protocols_are_recorded_in_the_results(tmp_path):
     res = hn.simulate(net, 100 * ms, progress=False)
     attrs = hn.load(res.save(tmp_path / "r.nc")).dataset.attrs
     assert attrs["mechanism.IE.bic"] == "Disinhibition"
-    assert attrs["mechanism.IE.bic.onset"] == "50. ms" and attrs["mechanism.IE.bic.factor"] == 0.0
+    assert attrs["mechanism.IE.bic.onset"] == 50.0 and attrs["mechanism.IE.bic.onset.units"] == "ms"
+    assert attrs["mechanism.IE.bic.factor"] == 0.0
 
 
 def test_protocol_windows_are_validated():
