@@ -158,8 +158,8 @@ def _main_queue(device):
     -------
     (list, dict)
         The skeleton, and ``{(array, item, occurrence): (value, position in the queue)}``. Runs of
-        consecutive assignments are sorted by array name: Brian2 emits some of them (the clocks' reset
-        before a run) in set order, which changes between builds and does not change what they do.
+        consecutive assignments, and the clocks a network adds without code, are sorted: Brian2 emits
+        them in set order, which changes between builds and does not change what they do.
     """
     skeleton, literals, run = [], {}, []
 
@@ -180,7 +180,10 @@ def _main_queue(device):
         if func in _CODE_OBJECT_STEPS:
             skeleton.append((func, args[0].name))
         elif func == "run_network":
-            skeleton.append((func, args[0].name, tuple(args[1])))
+            # clocks without code ('network.add(&clock, NULL);') come in set order and do nothing: sorted
+            idle = sorted(line for line in args[1] if line.endswith(", NULL);"))
+            busy = [line for line in args[1] if not line.endswith(", NULL);")]
+            skeleton.append((func, args[0].name, tuple(busy), tuple(idle)))
         else:  # set_by_array, set_array_by_array, resize_array, insert_code, seed, run functions
             skeleton.append((func, repr(args)))
     flush()

@@ -30,6 +30,7 @@ Specification (TOML; every key but ``experiment`` optional)
 ::
 
     experiment = "homeostasis"              # or "mymodule:my_experiment"
+    title = "eta against recovery"          # the Dataset's title
     seeds = [1, 2, 3, 4]                    # default [1]
     measures = ["rate_after", "rate_end", "cv_isi", {function = "fano_factor", name = "fano_late",
                 t_start = "8 s"}]           # default: the experiment's summary measures
@@ -397,7 +398,7 @@ def _values(params, name, entry, where) -> list:
         raise HomeonetError(f"spec {where}: give a list of values or a range {{start, stop, num}}, got {entry!r}")
     shown = [param.format(v) for v in values]
     repeated = sorted({s for s in shown if shown.count(s) > 1})
-    if repeated:
+    if repeated and where.startswith("grid."):
         raise HomeonetError(f"spec {where}: {repeated[0]} is listed twice")
     return values
 
@@ -683,9 +684,23 @@ def _state(path: Path, measures) -> str:
     attrs = _attrs(path) if path.is_file() else None
     if attrs is None:
         return "todo"
-    if measures is None or all(f"measure.{m.name}" in attrs for m in measures):
+    if measures is None or _has_measures(attrs, [m.name for m in measures]):
         return "done"
     return "remeasure" if attrs.get("sweep.results", 0) else "todo"
+
+
+def _has_measures(attrs, names) -> bool:
+    """Whether a point file holds every measure named in the specification."""
+    try:
+        kept = set(json.loads(attrs.get("sweep.measures", "[]")))
+    except ValueError:
+        return False
+    return set(names) <= kept
+
+
+def _belongs(variable, names) -> bool:
+    """Whether a stored measure variable comes from one of the named measures (a dict measure adds ``name_key``)."""
+    return any(variable == n or variable.startswith(n + "_") for n in names)
 
 
 def _cores() -> int:
@@ -719,7 +734,9 @@ def _client(scheduler, workers, say):
             client.close()
         return
     n = workers or _cores()
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, silence_logs=logging.ERROR)
+    # without bokeh there is no dashboard to serve (and no port 8787 to compete for)
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, silence_logs=logging.ERROR,
+                           **({} if importlib.util.find_spec("bokeh") else {"dashboard_address": None}))
     try:
         client = Client(cluster)
         say(f"dask: LocalCluster of {n} single-threaded worker process{'es' if n != 1 else ''}; dashboard "
@@ -852,7 +869,8 @@ def _finish(path: Path, results, exp, values, job, point) -> dict:
     measures = compute_measures(results, exp, values, job["measures"])
     ds = results.dataset if job["keep_results"] else xr.Dataset(attrs=dict(results.dataset.attrs))
     ds.attrs.update({"sweep.point": point["id"], "sweep.experiment": job["experiment"],
-                     "sweep.results": int(bool(job["keep_results"]))})
+                     "sweep.results": int(bool(job["keep_results"])),
+                     "sweep.measures": json.dumps([m.name for m in job["measures"] or ()])})
     for name, (number, unit) in measures.items():
         ds.attrs[f"measure.{name}"] = number
         ds.attrs[f"measure.{name}.units"] = unit
@@ -1081,8 +1099,7 @@ def _assemble(out: Path, plan: dict) -> xr.Dataset:
     shape = tuple(plan["dims"].values()) + (len(plan["seeds"]),)
     status = np.full(shape, "missing", dtype=object)
     error = np.full(shape, "", dtype=object)
-    values, units = {}, {}
-    names = list(plan["measures"] or [])
+    values, units, names = {}, {}, []
     points_dir = out / POINTS_DIR
     for pid, index, seed_index in plan["points"]:
         cell = tuple(index) + (seed_index,)
@@ -1094,10 +1111,11 @@ def _assemble(out: Path, plan: dict) -> xr.Dataset:
             continue
         found = {k[len("measure."):]: v for k, v in attrs.items()
                  if k.startswith("measure.") and not k.endswith(".units")}
-        if plan["measures"] is None:
-            names += [n for n in found if n not in names]
-        if not all(n in found for n in (plan["measures"] or [])):
-            continue  # results kept, but a measure asked since is missing: not done yet
+        if plan["measures"] is not None:
+            if not _has_measures(attrs, plan["measures"]):
+                continue  # results kept, but a measure asked since is missing: not done yet
+            found = {k: v for k, v in found.items() if _belongs(k, plan["measures"])}
+        names += [n for n in found if n not in names]
         status[cell] = "done"
         for n, v in found.items():
             values.setdefault(n, {})[cell] = float(v)
@@ -1116,7 +1134,8 @@ def _assemble(out: Path, plan: dict) -> xr.Dataset:
         if c["units"]:
             attrs["units"] = c["units"]
         coords[name] = (c["dim"], np.asarray(c["values"]), attrs)
-    attrs = {"title": f"homeonet sweep of {plan['experiment']}", "experiment": plan["experiment"],
+    attrs = {"title": plan["spec"].get("title") or f"homeonet sweep of {plan['experiment']}",
+             "experiment": plan["experiment"],
              "description": plan["description"], "mode": plan["mode"], "device": plan["device"],
              "target": plan["target"], "homeonet_version": plan["homeonet_version"],
              "spec": json.dumps(plan["spec"], sort_keys=True), "points": int(status.size),
