@@ -645,11 +645,10 @@ def run(spec, out=None, *, scheduler=None, workers=None, device=None, target=Non
     if todo:
         if importlib.util.find_spec("distributed") is None:
             raise ImportError(NEEDS_DASK)
-        job = {"experiment": spec.ref, "paths": spec.paths, "device": spec.device, "target": spec.target,
-               "measures": spec.measures, "keep_results": spec.keep_results, "points": str(points_dir.resolve()),
-               "binaries": str((out / BINARIES_DIR).resolve()), "source": spec.source}
+        job = spec_job(spec, points_dir)
         with _client(scheduler, workers, say) as client:
-            _execute(client, spec, job, todo, states, points_dir, progress, compile_once, say)
+            tasks = _tasks(spec, job, todo, states, compile_once, _worker_count(client))
+            _execute(client, spec, job, tasks, len(todo), points_dir, progress, say)
     ds = _assemble(out, plan)
     atomic_write(out / PRODUCT_FILE, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"))
     failed = int((ds["status"] == "failed").sum())
@@ -753,40 +752,54 @@ def _worker_count(client) -> int:
     return max(1, len(client.scheduler_info()["workers"]))
 
 
-def _execute(client, spec, job, todo, states, points_dir, progress, compile_once, say):
-    """Submit the points, collect their records, write failures; Ctrl-C cancels what is left."""
+def _tasks(spec, job, todo, states, compile_once, n_workers) -> list:
+    """The work of a sweep as ``(key, function, argument, key of the task it needs or None)``, in submission order.
+
+    Runtime: one task per point. ``cpp_standalone``: one compile per network structure, then batches of
+    points of one setting (they differ in the seed) that run its binary, small enough to keep every worker
+    busy. Points whose results are kept and only lack a newly asked measure are measured again, not rerun.
+    """
+    tag = hashlib.sha256(job["points"].encode()).hexdigest()[:8]
+    tasks = []
+
+    def add(fn, points, needs=None):
+        tasks.append((f"homeonet-{fn.__name__.strip('_')}-{tag}-{_digest(p['id'] for p in points)}", fn, points,
+                      needs))
+
+    fresh = [p for p in todo if states[p["id"]] != "remeasure"]
+    for p in todo:
+        if states[p["id"]] == "remeasure":
+            add(_remeasure, [p])
+    if spec.device == "runtime" or not compile_once:
+        for p in fresh:
+            add(_run_runtime if spec.device == "runtime" else _run_fresh, [p])
+        return tasks
+    size = max(1, math.ceil(len(fresh) / (2 * max(1, n_workers))))
+    for k, (representative, batches) in enumerate(_structures(spec, fresh)):
+        key = f"homeonet-compile-{tag}-{k}-{_digest(p['id'] for b in batches for p in b)}"
+        tasks.append((key, _compile, representative, None))
+        for batch in batches:
+            for start in range(0, len(batch), size):
+                add(_run_compiled, batch[start:start + size], key)
+    return tasks
+
+
+def _execute(client, spec, job, tasks, n_points, points_dir, progress, say):
+    """Submit the tasks, collect their records, write failures; Ctrl-C cancels what is left."""
     from distributed import as_completed
     from tqdm.auto import tqdm
 
-    tag = hashlib.sha256(job["points"].encode()).hexdigest()[:8]
-    remeasure = [p for p in todo if states[p["id"]] == "remeasure"]
-    fresh = [p for p in todo if states[p["id"]] != "remeasure"]
-    owners = {}
-
-    def submit(fn, points, *args):
-        key = f"homeonet-{fn.__name__.strip('_')}-{tag}-{_digest(p['id'] for p in points)}"
-        owners[client.submit(fn, job, points, *args, key=key, pure=False)] = [p["id"] for p in points]
-
-    for p in remeasure:
-        submit(_remeasure, [p])
-    if spec.device == "runtime":
-        for p in fresh:
-            submit(_run_runtime, [p])
-    elif not compile_once:
-        for p in fresh:
-            submit(_run_fresh, [p])
-    else:
-        structures = _structures(spec, fresh)
-        size = max(1, math.ceil(len(fresh) / (2 * _worker_count(client))))
-        say(f"cpp_standalone: {len(structures)} network structure{'s' if len(structures) != 1 else ''} to compile "
-            "once each (binaries kept in the sweep folder)")
-        for k, (representative, batches) in enumerate(structures):
-            compiled = client.submit(_compile, job, representative, pure=False,
-                                     key=f"homeonet-compile-{tag}-{k}-{_digest(p['id'] for b in batches for p in b)}")
-            for batch in batches:
-                for start in range(0, len(batch), size):
-                    submit(_run_compiled, batch[start:start + size], compiled)
-    bar = tqdm(total=len(todo), unit="point", desc=f"sweep {spec.experiment.name}", disable=not progress)
+    futures, owners = {}, {}
+    compiles = sum(fn is _compile for _, fn, _, _ in tasks)
+    if compiles:
+        say(f"cpp_standalone: {compiles} network structure{'s' if compiles != 1 else ''} to compile once each "
+            "(binaries kept in the sweep folder)")
+    for key, fn, arg, needs in tasks:
+        deps = () if needs is None else (futures[needs],)
+        futures[key] = client.submit(fn, job, arg, *deps, key=key, pure=False)
+        if fn is not _compile:
+            owners[futures[key]] = [p["id"] for p in arg]
+    bar = tqdm(total=n_points, unit="point", desc=f"sweep {spec.experiment.name}", disable=not progress)
     failed = 0
     try:
         for future in as_completed(list(owners)):
@@ -801,12 +814,39 @@ def _execute(client, spec, job, todo, states, points_dir, progress, compile_once
                 bar.set_postfix(failed=failed)
     except KeyboardInterrupt:
         bar.close()
-        client.cancel(list(owners), force=True)
-        done = sum(_state(points_dir / f"{p['id']}.nc", spec.measures) == "done" for p in todo)
-        print(f"sweep interrupted: {done} of the {len(todo)} points of this run finished and are kept; run the same "
+        client.cancel(list(futures.values()), force=True)
+        done = sum(_state(points_dir / f"{i}.nc", spec.measures) == "done" for ids in owners.values() for i in ids)
+        print(f"sweep interrupted: {done} of the {n_points} points of this run finished and are kept; run the same "
               "sweep again to resume", file=sys.stderr)
         raise
     bar.close()
+
+
+def _run_inline(spec, out, compile_once=True):
+    """The same tasks as :func:`run`, called one after the other in this process, without Dask.
+
+    For ``benchmarks/bench_sweep.py``, which measures what Dask adds to a sweep. Returns the Dataset."""
+    spec = load_spec(spec)
+    out = Path(out)
+    plan = _plan(spec)
+    points_dir = _prepare(out, plan)
+    points = spec.points()
+    states = {p["id"]: _state(points_dir / f"{p['id']}.nc", spec.measures) for p in points}
+    todo = [p for p in points if states[p["id"]] != "done"]
+    results, job = {}, spec_job(spec, points_dir)
+    for key, fn, arg, needs in _tasks(spec, job, todo, states, compile_once, 1):
+        results[key] = fn(job, arg, *(() if needs is None else (results[needs],)))
+        if fn is not _compile:
+            for record in results[key]:
+                _record(points_dir, record)
+    return _assemble(out, plan)
+
+
+def spec_job(spec, points_dir: Path) -> dict:
+    """What every task needs to know of the sweep (small, picklable: sent with each task)."""
+    return {"experiment": spec.ref, "paths": spec.paths, "device": spec.device, "target": spec.target,
+            "measures": spec.measures, "keep_results": spec.keep_results, "points": str(points_dir.resolve()),
+            "binaries": str((points_dir.parent / BINARIES_DIR).resolve()), "source": spec.source}
 
 
 def _digest(ids) -> str:

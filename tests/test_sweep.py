@@ -268,3 +268,9 @@ def test_values_that_do_not_change_the_code_go_through_run_args(tmp_path):
         assert generate("c", tau="20 ms").signature != compiled.signature  # a constant of the equations
     finally:
         _standalone.release()
+
+
+@pytest.mark.parametrize("path", sorted((TESTS.parent / "examples").glob("sweep_*.toml")), ids=lambda p: p.name)
+def test_example_specifications_are_valid(path):
+    assert len(load_spec(path).points()) >= 9
+    assert path.read_text().startswith("# ") and "Reference" in path.read_text()
