@@ -733,9 +733,9 @@ def _client(scheduler, workers, say):
             client.close()
         return
     n = workers or _cores()
-    # without bokeh there is no dashboard to serve (and no port 8787 to compete for)
+    # without bokeh there is no dashboard to serve on the usual port 8787: any free port
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, silence_logs=logging.ERROR,
-                           **({} if importlib.util.find_spec("bokeh") else {"dashboard_address": None}))
+                           **({} if importlib.util.find_spec("bokeh") else {"dashboard_address": ":0"}))
     try:
         client = Client(cluster)
         say(f"dask: LocalCluster of {n} single-threaded worker process{'es' if n != 1 else ''}; dashboard "

@@ -23,17 +23,16 @@ from homeonet.cli import main  # noqa: E402
 from homeonet.sweep import load_spec, run  # noqa: E402
 
 TESTS = Path(__file__).resolve().parent
-cluster_test = pytest.mark.xdist_group("sweep-cluster")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # at most one cluster per pytest-xdist worker
 def scheduler(tmp_path_factory):
     """Address of a LocalCluster of 2 single-threaded worker processes (they inherit the crash marker's path)."""
     marker = tmp_path_factory.mktemp("crash") / "crashed"
     old = os.environ.get("HOMEONET_TEST_CRASH")
     os.environ["HOMEONET_TEST_CRASH"] = str(marker)
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None, silence_logs=50)
+                                       dashboard_address=":0", silence_logs=50)
     try:
         yield cluster.scheduler_address
     finally:
@@ -118,7 +117,6 @@ def test_grid_zip_and_sample_specifications():
 
 # -- on the cluster ----------------------------------------------------------------------------------------------------
 
-@cluster_test
 def test_sweep_through_a_scheduler_gives_a_labelled_dataset_and_figures(scheduler, tmp_path, capsys):
     spec = write_spec(tmp_path / "eta.toml", 'seeds = [1, 2]\ntitle = "tiny"\n'
                       'measures = ["rate_before", "rate_end", "cv_isi", "sweep_models:spikes"]\n'
@@ -156,7 +154,6 @@ def test_sweep_through_a_scheduler_gives_a_labelled_dataset_and_figures(schedule
     assert {p.name: p.stat().st_mtime_ns for p in (out / "points").glob("*.nc") if p.name in before} == before
 
 
-@cluster_test
 def test_a_failing_point_is_recorded_and_the_sweep_goes_on(scheduler, tmp_path, capsys):
     spec = write_spec(tmp_path / "f.toml", '[zip]\nmode = ["ok", "fail", "ok"]\nw = ["1 mV", "2 mV", "3 mV"]\n')
     ds = run(str(spec), tmp_path / "out", scheduler=scheduler, progress=False)
@@ -169,7 +166,6 @@ def test_a_failing_point_is_recorded_and_the_sweep_goes_on(scheduler, tmp_path, 
     assert "failed: RuntimeError: this point fails on purpose" in capsys.readouterr().err
 
 
-@cluster_test
 def test_a_worker_killed_mid_sweep_still_gives_a_complete_sweep(scheduler, tmp_path):
     marker = Path(os.environ["HOMEONET_TEST_CRASH"])
     assert not marker.exists()
@@ -179,7 +175,6 @@ def test_a_worker_killed_mid_sweep_still_gives_a_complete_sweep(scheduler, tmp_p
     assert (ds["status"] == "done").all() and np.isfinite(ds["rate_end"]).all()  # ... and Dask ran it again
 
 
-@cluster_test
 def test_ctrl_c_then_a_rerun_resumes_without_redoing_finished_points(scheduler, tmp_path):
     spec = write_spec(tmp_path / "i.toml", 'seeds = [1, 2, 3]\n[grid]\npause = ["0 s", "3 s"]\n')
     out = tmp_path / "out"
@@ -207,7 +202,6 @@ def test_ctrl_c_then_a_rerun_resumes_without_redoing_finished_points(scheduler, 
     assert main(["sweep", str(spec), "--out", str(out), "--scheduler", scheduler]) == 0
 
 
-@cluster_test
 def test_one_and_two_workers_give_identical_results(scheduler, tmp_path, capsys):
     spec = {"experiment": "sweep_models:tiny", "target": "numpy", "seeds": [5, 6],
             "grid": {"w": ["1.5 mV", "2 mV"]}}
@@ -220,8 +214,8 @@ def test_one_and_two_workers_give_identical_results(scheduler, tmp_path, capsys)
         assert np.array_equal(i1, i2) and np.array_equal(t1, t2)
 
 
-@cluster_test
 @pytest.mark.standalone
+@pytest.mark.long  # two C++ compiles; test_values_that_do_not_change_the_code_go_through_run_args is its fast part
 def test_compiled_once_runs_give_the_spikes_of_a_fresh_compile(scheduler, tmp_path):
     """One binary for the structure; each point sets its weight, input step and seed through run_args."""
     from homeonet import _standalone
