@@ -41,7 +41,8 @@ def _spiking_dataset(model="homeostasis", duration=2.0, n=40, with_extras=True):
         w0 = rng.lognormal(0, 0.4, 300)
         data["S_w"] = (("t_S", "synapse_S"), np.stack([w0, 1.5 * w0]))
     ds = xr.Dataset(data, coords=coords)
-    ds.attrs.update(duration=duration, model=model, target=5.0, onset=duration / 2)  # as a run records them
+    ds.attrs.update(duration=duration, model=model, target=5.0, onset=duration / 2,  # as a run records them
+                    homeonet_version="test")
     return ds
 
 
@@ -147,7 +148,7 @@ def test_figures_for_rate_run(tmp_path):
     r = 10 + np.random.default_rng(3).normal(size=(tt.size, 8))
     ds = xr.Dataset({"L1_r": (("t_L1", "neuron_L1"), r), "L1_ip_theta": (("t_L1", "neuron_L1"), r / 10)},
                     coords={"t_L1": tt, "neuron_L1": np.arange(8)})
-    ds.attrs.update(duration=2.0, model="rate_homeostasis", onset=1.0)
+    ds.attrs.update(duration=2.0, model="rate_homeostasis", onset=1.0, homeonet_version="test")
     files = F.figures_for_results(Results(ds), tmp_path, formats=("png",), dpi=50)
     assert sorted(p.name for p in files) == ["rate_homeostasis_homeostasis.png",
                                              "rate_homeostasis_rate_distribution.png",
