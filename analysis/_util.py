@@ -7,6 +7,7 @@ from brian2 import Quantity, SpikeMonitor, get_dimensions, second
 from brian2.units.fundamentalunits import DIMENSIONLESS
 
 from homeonet._validate import HomeonetError, check_count, unit_name
+from homeonet.units import unit_string
 
 
 def is_quantity(value) -> bool:
@@ -20,7 +21,7 @@ def seconds(name, value, *, allow_array=True, finite=True):
         raise HomeonetError(f"{name} must be a time (Brian2 quantity or seconds), got {value!r}")
     if isinstance(value, Quantity) and get_dimensions(value) is not get_dimensions(second):
         if get_dimensions(value) is not DIMENSIONLESS:
-            raise HomeonetError(f"{name} must be in units of second, got {unit_name(value)}")
+            raise HomeonetError(f"{name} must be in units of second, got {unit_string(value)}")
     arr = np.asarray(value / second if isinstance(value, Quantity) and is_quantity(value) else value, dtype=float)
     if arr.ndim and not allow_array:
         raise HomeonetError(f"{name} must be a scalar time, got an array of shape {arr.shape}")
