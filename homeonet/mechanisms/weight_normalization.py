@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from brian2 import Quantity, get_dimensions, second
 
-from .._validate import HomeonetError, ParameterError, check_choice, check_quantity, unit_name
+from .._validate import _shown, HomeonetError, ParameterError, check_choice, check_quantity, unit_name
 from ..mechanism import Contribution, Mechanism, Operation, Target, check_weight
 
 __all__ = ["WeightNormalization"]
@@ -56,7 +56,7 @@ class WeightNormalization(Mechanism):
     def __init__(self, total=1.0, norm=1, period=None, direction="incoming", weight="w", name=None):
         super().__init__(name)
         if isinstance(total, str) or total is None:
-            raise HomeonetError(f"total must be a weight > 0 (a number or quantity), got {total!r}")
+            raise HomeonetError(f"total must be a weight > 0 (a number or quantity), got {_shown(total)}")
         self.total = check_quantity("total", total, Quantity(1, dim=get_dimensions(total)), low=0 * total,
                                     low_open=True)
         if isinstance(norm, (bool, str)) or norm not in (1, 2):
