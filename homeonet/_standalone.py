@@ -116,7 +116,8 @@ def _seed_code(device, group) -> list:
     return [f'for (const auto& _arg : args) if (_arg.rfind("{key}", 0) == 0) '
             f'set_variable_by_name("{SEED_GROUP}.value", _arg.substr({len(key)}));',
             # as Brian2's own seed(S): seed(S + thread index), here with S read above
-            f"for (int _i=0; _i<{threads}; _i++) brian::_random_generators[_i].seed({array}[0] + _i);"]
+            f"for (int _i=0; _i<{threads}; _i++) "
+            f"brian::_random_generators[_i].seed((unsigned long){array}[0] + _i);"]
 
 
 def generate(builder, values, duration, directory) -> Build:
@@ -139,7 +140,8 @@ def generate(builder, values, duration, directory) -> Build:
     """
     directory = Path(directory)
     device = _fresh_device(directory)
-    seed_group = NeuronGroup(1, "value : integer (constant, shared)", name=SEED_GROUP)
+    # a float64 holds every Brian2 seed (up to 2**32 - 1) exactly
+    seed_group = NeuronGroup(1, "value : 1 (constant, shared)", name=SEED_GROUP)
     for line in _seed_code(device, seed_group):
         device.insert_code("main", line)
     net = builder(values)
@@ -303,7 +305,7 @@ def run_build(build: Build, seed: int, run_args: dict, results: str):
     build : Build
         The generated project, its executable installed.
     seed : int
-        Seed of Brian2's generators for this run (0 <= seed < 2**31).
+        Seed of Brian2's generators for this run (0 <= seed < 2**32).
     run_args : dict
         From :func:`plan`.
     results : str
@@ -311,7 +313,7 @@ def run_build(build: Build, seed: int, run_args: dict, results: str):
     """
     view = build._seed_group.variables["value"].get_addressable_value_with_unit("value", build._seed_group)
     args = dict(run_args)
-    args[view] = np.int32(seed)
+    args[view] = float(seed)
     get_device().run(directory=str(build.directory), results_directory=results, with_output=False,
                      run_args=args)
 

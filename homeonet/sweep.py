@@ -98,7 +98,7 @@ import numpy as np
 import xarray as xr
 
 from ._io import atomic_write
-from ._validate import DataFileError, HomeonetError, OutputError, ParameterError, check_choice
+from ._validate import DataFileError, HomeonetError, OutputError, ParameterError, check_choice, check_seed
 from .parameters import Values
 from .units import parse_quantity, split_quantity
 
@@ -111,8 +111,6 @@ NEEDS_DASK = "homeonet sweep needs dask.distributed: pip install 'homeonet[sweep
 PLAN_FILE, PRODUCT_FILE, POINTS_DIR, BINARIES_DIR = "sweep.json", "sweep.nc", "points", "binaries"
 #: Summary measures of :func:`homeonet.models.experiments.summarise`: name -> its key there.
 SUMMARY = {"rate_before": "before", "rate_after": "after", "rate_end": "end"}
-#: Seeds go through a 32-bit variable of compiled binaries.
-MAX_SEED = 2 ** 31 - 1
 _KEYS = ("experiment", "seeds", "measures", "set", "grid", "zip", "sample", "device", "target", "keep_results",
          "title")
 
@@ -462,8 +460,9 @@ def _seeds(seeds) -> tuple:
     if isinstance(seeds, bool) or not isinstance(seeds, list) or not seeds:
         raise HomeonetError(f"spec: seeds must be a non-empty list of integers, got {seeds!r}")
     for s in seeds:
-        if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= MAX_SEED:
-            raise HomeonetError(f"spec: seeds must be integers in [0, {MAX_SEED}], got {s!r}")
+        if not isinstance(s, int):
+            raise HomeonetError(f"spec: seeds must be integers, got {s!r}")
+        check_seed("spec: seeds", s)
     if len(set(seeds)) != len(seeds):
         raise HomeonetError("spec: seeds lists a seed twice")
     return tuple(seeds)
@@ -965,15 +964,14 @@ def _remeasure(job, points) -> list:
 def _run_fresh(job, points) -> list:
     """Dask task: ``cpp_standalone``, compiling each point afresh (the plain Brian2 way)."""
     from . import _standalone as sa
-    from .results import Results
+    from .simulate import collect_run
 
     def one(exp, values, point):
         seed = point["seed"]
         with tempfile.TemporaryDirectory(prefix="homeonet-sweep-") as tmp:
             try:
                 net = sa.build_fresh(exp.builder, values, values["duration"], seed, tmp)
-                return Results.from_network(net, duration=values["duration"], device="cpp_standalone", seed=seed,
-                                            **exp.record(values))
+                return collect_run(net, values["duration"], seed=seed, **exp.record(values))
             finally:
                 sa.release()
 
@@ -1022,7 +1020,7 @@ def _run_compiled(job, points, binary) -> list:
     :func:`homeonet._standalone.plan`), the sweep's cache or a compile here provides one that does.
     """
     from . import _standalone as sa
-    from .results import Results
+    from .simulate import collect_run
 
     exp = _worker_experiment(job)
     with _BRIAN:
@@ -1049,8 +1047,7 @@ def _run_compiled(job, points, binary) -> list:
                 seed = point["seed"]
                 sa.run_build(build, seed, args, f"results/r{seed}")
                 try:
-                    return Results.from_network(build.net, duration=values["duration"], device="cpp_standalone",
-                                                seed=seed, **exp.record(values))
+                    return collect_run(build.net, values["duration"], seed=seed, **exp.record(values))
                 finally:
                     shutil.rmtree(Path(tmp) / "results" / f"r{seed}", ignore_errors=True)
 
