@@ -907,9 +907,14 @@ def _finish(path: Path, results, exp, values, job, point) -> dict:
     """Compute the measures of a run and write its point file atomically."""
     measures = compute_measures(results, exp, values, job["measures"])
     ds = results.dataset if job["keep_results"] else xr.Dataset(attrs=dict(results.dataset.attrs))
+    try:  # measures computed earlier from the same results stay valid
+        earlier = json.loads(ds.attrs.get("sweep.measures", "[]"))
+    except ValueError:
+        earlier = []
+    names = [m.name for m in job["measures"] or ()]
     ds.attrs.update({"sweep.point": point["id"], "sweep.experiment": job["experiment"],
                      "sweep.results": int(bool(job["keep_results"])),
-                     "sweep.measures": json.dumps([m.name for m in job["measures"] or ()])})
+                     "sweep.measures": json.dumps(list(dict.fromkeys(earlier + names)))})
     for name, (number, unit) in measures.items():
         ds.attrs[f"measure.{name}"] = number
         ds.attrs[f"measure.{name}.units"] = unit

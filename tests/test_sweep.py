@@ -145,10 +145,19 @@ def test_sweep_through_a_scheduler_gives_a_labelled_dataset_and_figures(schedule
     assert main(["figures", str(out)]) == 0
     names = {p.name for p in (out / "figures").iterdir()}
     assert {"sweep_rate_end.png", "sweep_rate_end_heatmap.png", "sweep_cv_isi.pdf"} <= names
+    # a measure asked later is computed from the kept results, without simulating again
+    some = next((out / "points").glob("*.nc")).name
+    spikes = load(out / "points" / some).spikes("E")
+    write_spec(spec, 'seeds = [1, 2]\nmeasures = ["rate_end", "fano_factor"]\n'
+                     '[grid]\nfactor = [0.25, 1.0]\nw = ["1.5 mV", "2.5 mV"]\n')
+    assert main(["sweep", str(spec), "--out", str(out), "--scheduler", scheduler, "--quiet"]) == 0
+    assert np.isfinite(load_sweep(out)["fano_factor"]).all() and list(load_sweep(out).data_vars)[:2] == [
+        "rate_end", "fano_factor"]
+    assert all(np.array_equal(a, b) for a, b in zip(load(out / "points" / some).spikes("E"), spikes))
     # a changed specification adds points and keeps the old files
     before = {p.name: p.stat().st_mtime_ns for p in (out / "points").glob("*.nc")}
     write_spec(spec, 'seeds = [1, 2]\nmeasures = ["rate_before", "rate_end", "cv_isi", "sweep_models:spikes"]\n'
-                     '[grid]\nfactor = [0.25, 1.0]\nw = ["1.5 mV", "2.5 mV", "3.5 mV"]\n')
+                     '[grid]\nfactor = [0.25, 1.0]\nw = ["1.5 mV", "2.5 mV", "3.5 mV"]\n')  # the first measures
     assert main(["sweep", str(spec), "--out", str(out), "--scheduler", scheduler, "--quiet"]) == 0
     ds = load_sweep(out)
     assert ds.sizes["w"] == 3 and (ds["status"] == "done").all()
@@ -170,10 +179,12 @@ def test_a_failing_point_is_recorded_and_the_sweep_goes_on(scheduler, tmp_path, 
 def test_a_worker_killed_mid_sweep_still_gives_a_complete_sweep(scheduler, tmp_path):
     marker = Path(os.environ["HOMEONET_TEST_CRASH"])
     assert not marker.exists()
-    spec = write_spec(tmp_path / "k.toml", 'seeds = [1, 2]\n[grid]\nmode = ["ok", "crash"]\n')
+    spec = write_spec(tmp_path / "k.toml", 'seeds = [1, 2]\nkeep_results = false\n[grid]\nmode = ["ok", "crash"]\n')
     ds = run(str(spec), tmp_path / "out", scheduler=scheduler, progress=False)
     assert marker.read_text() == "crashed once"  # a worker process died running a point ...
     assert (ds["status"] == "done").all() and np.isfinite(ds["rate_end"]).all()  # ... and Dask ran it again
+    kept = load(next((tmp_path / "out" / "points").glob("*.nc"))).dataset
+    assert not kept.data_vars and "measure.rate_end" in kept.attrs  # keep_results = false: measures only
 
 
 def test_ctrl_c_then_a_rerun_resumes_without_redoing_finished_points(scheduler, tmp_path):
@@ -194,6 +205,9 @@ def test_ctrl_c_then_a_rerun_resumes_without_redoing_finished_points(scheduler, 
             time.sleep(0.1)
     finished = {p.name: p.stat().st_mtime_ns for p in (out / "points").glob("*.nc")}
     assert 1 <= len(finished) < 6
+    partial = load_sweep(out)  # a partial sweep reads too: what is missing is NaN
+    assert int((partial["status"] == "done").sum()) == len(finished)
+    assert np.isnan(partial["rate_end"].values[partial["status"].values == "missing"]).all()
     result = subprocess.run(cmd + ["--quiet"], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     ds = load_sweep(out)
@@ -269,3 +283,16 @@ def test_values_that_do_not_change_the_code_go_through_run_args(tmp_path):
 def test_example_specifications_are_valid(path):
     assert len(load_spec(path).points()) >= 9
     assert path.read_text().startswith("# ") and "Reference" in path.read_text()
+
+
+def test_a_build_function_declares_duration():
+    from brian2 import mV, second
+
+    from homeonet._validate import ParameterError
+    from homeonet.models.experiments import experiment
+    from homeonet.parameters import Parameter
+
+    with pytest.raises(ParameterError, match="parameters must include 'duration'"):
+        experiment([Parameter("w", 1 * mV, "weight")])
+    with pytest.raises(ParameterError, match="target must name one of the parameters"):
+        experiment([Parameter("duration", 1 * second, "simulated time")], target="rho")
