@@ -258,9 +258,10 @@ def load_spec(spec, *, device=None, target=None) -> Spec:
                 raw = tomllib.load(f)
         except tomllib.TOMLDecodeError as err:
             raise DataFileError(f"spec {str(path)!r} is not valid TOML: {err}") from None
+        raw = json.loads(json.dumps(raw, default=str))
         paths, name = (str(path.resolve().parent),), path.stem
     elif isinstance(spec, dict):
-        raw = json.loads(json.dumps(spec, default=str))
+        raw = json.loads(json.dumps(spec, default=str))  # a plain, JSON-able copy
     else:
         raise HomeonetError(f"spec must be a TOML file or a dict, got {type(spec).__name__}")
     unknown = sorted(set(raw) - set(_KEYS))
@@ -273,18 +274,18 @@ def load_spec(spec, *, device=None, target=None) -> Spec:
     exp, source = _experiment(ref, paths)
     params = exp.parameters
     fixed = _table(raw, "set")
-    for name, value in fixed.items():
-        _checked(params, name, value, f"set.{name}")
+    for key, value in fixed.items():
+        _checked(params, key, value, f"set.{key}")
     modes = [m for m in ("grid", "zip", "sample") if m in raw]
     if len(modes) > 1:
         raise HomeonetError(f"spec: give one of grid, zip and sample, not {' and '.join(modes)}")
     mode = modes[0] if modes else "single"
     grid = {}
     if mode == "grid":
-        grid = {name: _values(params, name, entry, f"grid.{name}") for name, entry in _table(raw, "grid").items()}
+        grid = {key: _values(params, key, entry, f"grid.{key}") for key, entry in _table(raw, "grid").items()}
         settings = [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
     elif mode == "zip":
-        lists = {name: _values(params, name, entry, f"zip.{name}") for name, entry in _table(raw, "zip").items()}
+        lists = {key: _values(params, key, entry, f"zip.{key}") for key, entry in _table(raw, "zip").items()}
         lengths = {len(v) for v in lists.values()}
         if len(lengths) > 1:
             raise HomeonetError("spec: zip lists must have equal lengths, got " +
@@ -309,8 +310,8 @@ def load_spec(spec, *, device=None, target=None) -> Spec:
             raise ParameterError(f"spec point {where}: {err}" if where else f"spec: {err}") from None
     seeds = _seeds(raw.get("seeds", [1]))
     measures = _measures(raw.get("measures"), exp)
-    device = check_choice("device", device or raw.get("device", "runtime"), ("runtime", "cpp_standalone"))
-    target = check_choice("target", target or raw.get("target", "auto"), ("auto", "numpy", "cython"))
+    device = check_choice("spec: device", device or raw.get("device", "runtime"), ("runtime", "cpp_standalone"))
+    target = check_choice("spec: target", target or raw.get("target", "auto"), ("auto", "numpy", "cython"))
     keep = raw.get("keep_results", True)
     if not isinstance(keep, bool):
         raise HomeonetError(f"spec: keep_results must be true or false, got {keep!r}")
@@ -632,18 +633,18 @@ def run(spec, out=None, *, scheduler=None, workers=None, device=None, target=Non
     out = Path(out) if out is not None else Path("homeonet-results") / spec.name
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ParameterError(f"workers must be an integer >= 1, got {workers!r}")
+    points = spec.points()
+    states = {p["id"]: _state(out / POINTS_DIR / f"{p['id']}.nc", spec.measures) for p in points}
+    todo = [p for p in points if states[p["id"]] != "done"]
+    if todo and importlib.util.find_spec("distributed") is None:
+        raise ImportError(NEEDS_DASK)
     plan = _plan(spec)
     points_dir = _prepare(out, plan)
     say = print if progress else logger.info
-    points = spec.points()
-    states = {p["id"]: _state(points_dir / f"{p['id']}.nc", spec.measures) for p in points}
-    todo = [p for p in points if states[p["id"]] != "done"]
     skipped = len(points) - len(todo)
     say(f"sweep: {spec.describe()}; {skipped} finished point{'s' if skipped != 1 else ''} skipped, "
         f"{len(todo)} to run -> {out}")
     if todo:
-        if importlib.util.find_spec("distributed") is None:
-            raise ImportError(NEEDS_DASK)
         job = spec_job(spec, points_dir)
         with _client(scheduler, workers, say) as client:
             tasks = _tasks(spec, job, todo, states, compile_once, _worker_count(client))
@@ -660,7 +661,7 @@ def _prepare(out: Path, plan: dict) -> Path:
     try:
         (out / POINTS_DIR).mkdir(parents=True, exist_ok=True)
         (out / BINARIES_DIR).mkdir(exist_ok=True)
-        atomic_write(out / PLAN_FILE, lambda tmp: Path(tmp).write_text(json.dumps(plan, indent=1)))
+        atomic_write(out / PLAN_FILE, lambda tmp: Path(tmp).write_text(json.dumps(plan, indent=1, default=str)))
     except OSError as err:
         raise OutputError(f"out: cannot write the sweep folder {str(out)!r} ({err.strerror or err})") from None
     return out / POINTS_DIR
