@@ -67,12 +67,12 @@ def sweep_figures(sweep, out_dir=None, formats=("png", "pdf"), dpi=150) -> list:
     Raises
     ------
     HomeonetError
-        A sweep without finished points, or a Dataset given without ``out_dir``.
+        A sweep without finished points or swept parameters, or a Dataset given without ``out_dir``.
     """
     import matplotlib.pyplot as plt
 
-    from ._io import atomic_write
     from ._validate import HomeonetError
+    from .figures import save_figure
     from .sweep import load_sweep
 
     if not isinstance(sweep, xr.Dataset):
@@ -89,20 +89,18 @@ def sweep_figures(sweep, out_dir=None, formats=("png", "pdf"), dpi=150) -> list:
     if not measures or not (ds["status"] == "done").any():
         raise HomeonetError("sweep: no finished point to draw")
     swept = _swept(ds)
+    if not swept:
+        raise HomeonetError("sweep: no swept parameter to draw the measures against (only seeds)")
     written = []
 
     def save(fig, stem):
-        for fmt in formats:
-            written.append(atomic_write(out_dir / f"{stem}.{fmt}",
-                                        lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")))
+        written.extend(save_figure(fig, out_dir / stem, formats, dpi))
         plt.close(fig)
 
     title = f"{ds.attrs.get('experiment', 'sweep')}: {int(ds.attrs.get('points_done', 0))} of " \
             f"{int(ds.attrs.get('points', 0))} points, {ds.sizes['seed']} seed(s)"
     for m in measures:
         da = ds[m]
-        if not swept:
-            continue
         fig, axes = plt.subplots(1, len(swept), figsize=(4.2 * len(swept), 3.4), squeeze=False)
         for ax, p in zip(axes[0], swept):
             _panel(ax, da, p, swept)

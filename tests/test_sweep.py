@@ -171,6 +171,10 @@ def test_a_failing_point_is_recorded_and_the_sweep_goes_on(scheduler, tmp_path, 
     assert ds["error"].values[1, 0] == "RuntimeError: this point fails on purpose"
     assert np.isnan(ds["rate_end"].values[1, 0]) and np.isfinite(ds["rate_end"].values[[0, 2], 0]).all()
     assert list(ds["mode"].values) == ["ok", "fail", "ok"] and ds["w"].dims == ("point",)
+    from homeonet.sweep_figures import sweep_figures  # zip: each measure against each parameter along 'point'
+
+    assert [p.name for p in sweep_figures(ds, tmp_path / "figs", formats=("png",))] == [
+        "sweep_rate_before.png", "sweep_rate_after.png", "sweep_rate_end.png"]
     # the command line reports it and exits 1; the failed point is tried again
     assert main(["sweep", str(spec), "--out", str(tmp_path / "out"), "--scheduler", scheduler, "--quiet"]) == 1
     assert "failed: RuntimeError: this point fails on purpose" in capsys.readouterr().err
