@@ -31,7 +31,6 @@ simulator, eLife 8:e47314; Brian2 documentation, "Multiple full simulation runs"
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import logging
 import math
@@ -102,8 +101,7 @@ class Build:
 
 def _fresh_device(directory, build_on_run=False):
     reset_device("runtime")
-    reinit_devices()
-    gc.collect()  # objects of an earlier build must not shift the automatic names of this one
+    reinit_devices()  # it collects garbage too: objects of an earlier build do not shift this one's names
     set_device("cpp_standalone", directory=str(directory), build_on_run=build_on_run)
     return get_device()
 

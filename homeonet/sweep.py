@@ -647,6 +647,7 @@ def run(spec, out=None, *, scheduler=None, workers=None, device=None, target=Non
     if todo:
         job = spec_job(spec, points_dir)
         with _client(scheduler, workers, say) as client:
+            _import_on_workers(client)
             tasks = _tasks(spec, job, todo, states, compile_once, _worker_count(client))
             _execute(client, spec, job, tasks, len(todo), points_dir, progress, say)
     ds = _assemble(out, plan)
@@ -746,6 +747,20 @@ def _client(scheduler, workers, say):
             client.close()
     finally:
         cluster.close()
+
+
+def _import_on_workers(client):
+    """Import Brian2 and homeonet on every worker, now and on workers that join later, in its main thread.
+
+    Brian2 installs a SIGINT handler when it is imported, which Python allows only in a process's main
+    thread; a task's thread could not import it."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class ImportHomeonet(WorkerPlugin):
+        def setup(self, worker):
+            importlib.import_module("homeonet.sweep")
+
+    client.register_plugin(ImportHomeonet(), name="homeonet-import")
 
 
 def _worker_count(client) -> int:
@@ -1038,20 +1053,31 @@ def _run_compiled(job, points, binary) -> list:
         try:
             build = sa.generate(exp.builder, values, values["duration"], tmp)
             args, why = sa.plan(build, binary)
+            local, ran = False, False  # compiled here; a run succeeded
             if args is None:
                 logger.warning("the compiled binary cannot run %s (%s): compiling", pending[0]["id"], why)
                 own = _cached(job, build.signature)
                 args = sa.plan(build, own)[0] if own is not None else None
                 if args is None:
-                    own = sa.compile_binary(build)
+                    own, args, local = sa.compile_binary(build), {}, True
                     _cache(job, own)
-                    args = {}
                 binary = own
             sa.install(build, binary)
 
             def one(exp, values, point):
+                nonlocal args, local, ran
                 seed = point["seed"]
-                sa.run_build(build, seed, args, f"results/r{seed}")
+                try:
+                    sa.run_build(build, seed, args, f"results/r{seed}")
+                except RuntimeError:
+                    if local or ran:
+                        raise
+                    # a binary made on another machine may not run here (Brian2 compiles with -march=native)
+                    logger.warning("the binary from elsewhere does not run here: compiling", exc_info=True)
+                    sa.compile_binary(build)
+                    args, local = {}, True
+                    sa.run_build(build, seed, args, f"results/r{seed}")
+                ran = True
                 try:
                     return collect_run(build.net, values["duration"], seed=seed, **exp.record(values))
                 finally:

@@ -257,6 +257,20 @@ def test_compiled_once_runs_give_the_spikes_of_a_fresh_compile(scheduler, tmp_pa
     i_once, t_once = spikes_of(out, point["id"])
     assert len(i_once) > 50 and np.array_equal(i_once, i_fresh) and np.allclose(np.asarray(t_once), t_fresh, rtol=0,
                                                                                 atol=1e-12)
+    # a binary that does not run on this machine (as one made with -march=native elsewhere): compiled here instead
+    import pickle
+
+    other = tmp_path / "other"
+    (other / "binaries").mkdir(parents=True)
+    cached = next((out / "binaries").glob("*.pkl"))
+    binary = pickle.loads(cached.read_bytes())
+    binary.data = b"#!/bin/sh\nexit 1\n"
+    (other / "binaries" / cached.name).write_bytes(pickle.dumps(binary))
+    one = {**spec, "seeds": [point["seed"]], "grid": {"w": ["2.5 mV"], "factor": [0.25]}}
+    ds = run(one, other, scheduler=scheduler, device="cpp_standalone", progress=False)
+    assert (ds["status"] == "done").all()
+    i_other, t_other = spikes_of(other, point["id"])
+    assert np.array_equal(i_other, i_fresh) and np.allclose(np.asarray(t_other), t_fresh, rtol=0, atol=1e-12)
 
 
 def test_values_that_do_not_change_the_code_go_through_run_args(tmp_path):
