@@ -28,12 +28,8 @@ def _network(deferred, duration):
     net.run(duration)
     w = np.asarray(S_i.w / mV)
     if deferred:
-        # the potentiation still owed for postsynaptic spikes since the last settlement (see the docstring)
-        j = np.asarray(S_i.j[:])
-        owed = (0.2 * np.asarray(S_i.istdp_apre[:]) * np.exp((np.asarray(S_i.lastupdate / second)
-                                                        - np.asarray(E.istdp_T0 / second)[j]) / 0.020)
-                * (np.asarray(E.istdp_D[:])[j] - np.asarray(S_i.istdp_Ds[:])))
-        w = np.clip(w + owed, 0, 3)
+        # with the potentiation still owed for postsynaptic spikes since the last settlement (see the docstring)
+        w = np.asarray(S_i.istdp_w_settled / mV)
     return w0, w, net
 
 

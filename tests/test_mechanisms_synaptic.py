@@ -109,7 +109,7 @@ def test_turrigiano_full_size():
 def _scaling_group(sensor_value, **kw):
     ss = hn.SynapticScaling(target=5 * Hz, compression=3600, period=100 * ms, **kw)
     G = hn.neuron_group(3, "v : volt", mechanisms=[ss], threshold="False")
-    G.ss_sensor_A = sensor_value
+    G.ss_sensor_A_spike = sensor_value  # the estimate just after the last spike (t = 0 here)
     G.ss_sensor_tau = 1e9 * second  # freeze the sensor at the given value
     return ss, G
 
