@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import brian2
 
-__all__ = ["Timing", "alternate", "report", "machine", "run_binary"]
+__all__ = ["Timing", "alternate", "report", "machine", "run_binary", "compile_standalone", "binary_runner"]
 
 
 @dataclass
@@ -138,3 +138,60 @@ def run_binary(directory, threads=None):
     with open(os.path.join(directory, "results", "last_run_info.txt")) as f:
         loop = float(f.read().split()[0])
     return {"loop": loop, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024}
+
+
+def compile_standalone(make, directory, duration, threads=0, seed=1):
+    """Generate and compile *make*'s network for cpp_standalone in *directory*, without running it.
+
+    Parameters
+    ----------
+    make : callable
+        Builds the network (a ``brian2.Network`` with a ``spikes_E`` monitor).
+    directory : str
+        The project folder.
+    duration : Quantity
+        Simulated time of the run the binary will do.
+    threads : int
+        OpenMP threads (0: none).
+    seed : int
+        Brian2's seed, set before *make*.
+
+    Returns
+    -------
+    tuple
+        (seconds spent generating and compiling, the result file of the E spike count).
+    """
+    from brian2.devices.device import reinit_devices, reset_device
+
+    brian2.set_device("cpp_standalone", directory=directory, build_on_run=False)
+    brian2.prefs.devices.cpp_standalone.openmp_threads = threads
+    try:
+        brian2.seed(seed)
+        net = make()
+        net.run(duration)
+        n_file = brian2.get_device().get_array_filename(net["spikes_E"].variables["N"])
+        t0 = time.perf_counter()
+        brian2.get_device().build(directory=directory, compile=True, run=False)
+        return time.perf_counter() - t0, n_file
+    finally:
+        reset_device("runtime")
+        reinit_devices()
+
+
+def binary_runner(directory, n_file, threads=0):
+    """A function running the compiled project in *directory* for :func:`alternate`.
+
+    It returns ``(cpu, loop, count, extra)``: the binary's CPU time, the simulation loop's wall time,
+    the E spike count, and ``binary wall``, ``peak MiB`` and ``synapses`` (all Synapses objects).
+    """
+    import numpy as np
+
+    def run():
+        m = run_binary(directory, threads)
+        results = os.path.join(directory, "results")
+        count = int(np.fromfile(os.path.join(results, n_file), dtype=np.int32)[0])
+        synapses = sum(os.path.getsize(os.path.join(results, name)) // 4 for name in os.listdir(results)
+                       if name.startswith("_dynamic_array_") and "__synaptic_pre_" in name)
+        return m["cpu"], m["loop"], count, {"binary wall": m["wall"], "peak MiB": m["rss"], "synapses": synapses}
+
+    return run

@@ -36,13 +36,12 @@ import time
 import brian2 as b2
 import numpy as np
 from brian2 import Hz, Network, NeuronGroup, PoissonGroup, SpikeMonitor, Synapses, mV, ms, second
-from brian2.devices.device import reinit_devices, reset_device
 
 import homeonet as hn
 from homeonet.models import LIF, recurrent_ei
 from homeonet.models.experiments import EXPERIMENTS
 
-from _timing import alternate, machine, report, run_binary
+from _timing import alternate, binary_runner, compile_standalone, machine, report
 
 FOUR_SCALES = EXPERIMENTS["four_scales"]
 DEFAULTS = {k: FOUR_SCALES.parameters[k].default for k in ("N_E", "N_I", "N_in", "rate_in", "p", "p_in",
@@ -119,30 +118,6 @@ def runtime_runner(make, duration):
     return run, net
 
 
-def standalone_runner(make, duration, directory, threads):
-    """Build and compile *make*'s network in *directory*; return a function running the binary."""
-    b2.set_device("cpp_standalone", directory=directory, build_on_run=False)
-    b2.prefs.devices.cpp_standalone.openmp_threads = threads
-    try:
-        b2.seed(1)
-        net = make()
-        net.run(duration)
-        n_file = b2.get_device().get_array_filename(net["spikes_E"].variables["N"])
-        t0 = time.perf_counter()
-        b2.get_device().build(directory=directory, compile=True, run=False)
-        build = time.perf_counter() - t0
-    finally:
-        reset_device("runtime")
-        reinit_devices()
-
-    def run():
-        m = run_binary(directory, threads)
-        count = int(np.fromfile(os.path.join(directory, "results", n_file), dtype=np.int32)[0])
-        return m["cpu"], m["loop"], count, {"binary wall": m["wall"], "peak MiB": m["rss"]}
-
-    return run, build
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--neurons", type=int, default=500, help="E + I neurons (default 500, the models' size)")
@@ -176,8 +151,9 @@ def main():
         for k, name in enumerate(names):
             t0 = time.perf_counter()
             if standalone:
-                runners[name], build = standalone_runner(table[name], duration, os.path.join(tmp, f"v{k}"),
-                                                         args.threads)
+                directory = os.path.join(tmp, f"v{k}")
+                build, n_file = compile_standalone(table[name], directory, duration, args.threads)
+                runners[name] = binary_runner(directory, n_file, args.threads)
                 print(f"  {name}: generated and compiled in {build:.0f} s", flush=True)
             else:
                 runners[name], nets[name] = runtime_runner(table[name], duration)

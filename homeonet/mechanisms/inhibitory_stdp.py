@@ -114,7 +114,9 @@ class InhibitorySTDP(Mechanism):
     (it keeps :math:`C`, :math:`D` and :math:`T_0` there). The stored weights lack the
     unsettled potentiation (at most one ``flush_period`` of it); the subexpression
     ``<name>_w_settled`` of the synapses includes it, and ``<name>_apre`` is the presynaptic
-    trace :math:`x_\mathrm{pre}`. A ``factor`` is applied with its value at settling time.
+    trace :math:`x_\mathrm{pre}`. :math:`\eta` and a ``factor`` are applied with their values at
+    settling time: before changing either between runs (switching the rule on, say), call
+    :meth:`settle`, or the potentiation owed for the last ``flush_period`` gets the new value.
 
     Examples
     --------
@@ -162,13 +164,31 @@ class InhibitorySTDP(Mechanism):
             p.update(deferred=True, flush_period=self.flush_period)
         return p
 
+    def settle(self, synapses):
+        """Settle the potentiation owed to each synapse now (deferred form; nothing to do per spike).
+
+        Call it between runs before changing :math:`\eta` (``<name>_eta``) or what a ``factor``
+        reads, so that the potentiation of the postsynaptic spikes so far gets the values in force when
+        they happened. Runs as generated code, on any device.
+
+        Parameters
+        ----------
+        synapses : brian2.Synapses
+            Synapses carrying this mechanism.
+        """
+        if not self.deferred:
+            return
+        setattr(synapses, self.weight, self.full("w_settled"))
+        setattr(synapses, self.full("Ds"), f"{self.full('D')}_post")
+
     def neurons(self, target: Target) -> Contribution | None:
         if not self.deferred:
             return None
         # the postsynaptic trace, referred to T0 (see Notes); re-referenced after the synapses' flush
         # (Brian2 forbids a postsynaptic variable named like a synaptic one: the synapses' own tau stays 'tau')
+        ex = self.full("ex")  # a temporary: e^{(t - T0)/tau}, one exponential per postsynaptic spike
         return Contribution(model="C : 1\nD : 1\nT0 : second",
-                            reset="C += exp((t - T0)/trace_tau)\nD += exp(-(t - T0)/trace_tau)",
+                            reset=f"{ex} = exp((t - T0)/trace_tau)\nC += {ex}\nD += 1/{ex}",
                             params={"trace_tau": self.tau},
                             operations=(Operation("C = C*exp(-(t - T0)/trace_tau)\nD = 0\nT0 = t",
                                                   dt=self.flush_period,
