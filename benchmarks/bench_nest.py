@@ -59,7 +59,10 @@ def nest_run(duration_ms, target, scaling, seed):
     import nest
     import numpy as np
 
-    nest.set_verbosity("M_ERROR")
+    if hasattr(nest, "VerbosityLevel"):
+        nest.verbosity = nest.VerbosityLevel.ERROR
+    else:  # NEST < 3.9
+        nest.set_verbosity("M_ERROR")
     nest.ResetKernel()
     nest.SetKernelStatus({"resolution": 0.1, "local_num_threads": 1, "rng_seed": seed})
     c_m = 250.0  # pF; a jump J (mV) of Brian2's synaptic variable is a current C_m J / tau_m (pA)
@@ -77,7 +80,7 @@ def nest_run(duration_ms, target, scaling, seed):
     if not scaling:
         nest.Simulate(duration_ms)
     else:
-        conns = nest.GetConnections(source=exc)
+        conns = nest.GetConnections(source=exc, target=neurons)
         post = np.asarray(conns.target) - first
         base = np.asarray(conns.weight, dtype=float)
         s, A, total = np.ones(N), np.full(N, target), 0
@@ -85,9 +88,9 @@ def nest_run(duration_ms, target, scaling, seed):
         with nest.RunManager():
             for _ in range(int(round(duration_ms / PERIOD))):
                 nest.Run(PERIOD)
-                counts = np.bincount(np.asarray(recorder.events["senders"]) - first, minlength=N)
-                recorder.n_events = 0
-                total += int(counts.sum())
+                senders = np.asarray(recorder.events["senders"])  # (recorders cannot be reset inside a run)
+                counts = np.bincount(senders[total:] - first, minlength=N)
+                total = len(senders)
                 A = A * decay + counts / (SENSOR_TAU / 1000.0)
                 s = scaling_update(s, A, target)
                 conns.set(weight=(base * s[post]).tolist())

@@ -13,8 +13,8 @@ in alternating rounds, every round starting from the stored state at 1 s:
     monitor on E;
 ``homeonet``
     ``recurrent_ei(ConductanceLIF(), N_E=8000, N_I=2000, p=0.02, w_e=0.3 nS, w_i=3 nS, N_in=0,
-    spikes=('E',))`` with ``InhibitorySTDP`` on I->E (the per-spike rule), started in the example's
-    state (v = 0 mV);
+    spikes=('E',), merge=True)`` with ``InhibitorySTDP`` on I->E (the per-spike rule), started in the
+    example's state (v = 0 mV): one group with subgroups E and I, one projection from E to all neurons;
 ``homeonet deferred``
     the same with ``InhibitorySTDP(deferred=True)`` (also given to both populations, which keeps
     them in one group): no ``on_post`` pathway.
@@ -52,7 +52,7 @@ N_E, N_I, EPSILON, ETA = 8000, 2000, 0.02, 0.01  # eta in nS, the example's valu
 def example(graph):
     """The network of Brian2's example script (its equations, constants and structure) on *graph*.
 
-    *graph* maps ``'EE'``, ``'EI'``, ``'IE'``, ``'II'`` to ``(i, j)`` index arrays: the synapses homeonet
+    *graph* maps ``'E_all'``, ``'IE'``, ``'II'`` to ``(i, j)`` index arrays: the synapses homeonet
     drew, so that both have the same network (the example's own draw, one ``connect(p=0.02)`` per
     ``Synapses`` object, also allows self-connections: the same statistics, another sample).
     """
@@ -66,8 +66,7 @@ def example(graph):
                           namespace=ns)
     Pe, Pi = neurons[:N_E], neurons[N_E:]
     con_e = Synapses(Pe, neurons, on_pre="g_ampa += 0.3*nS", namespace=ns)
-    con_e.connect(i=np.concatenate([graph["EE"][0], graph["EI"][0]]),
-                  j=np.concatenate([graph["EE"][1], graph["EI"][1] + N_E]))
+    con_e.connect(i=graph["E_all"][0], j=graph["E_all"][1])
     con_ii = Synapses(Pi, Pi, on_pre="g_gaba += 3*nS", namespace=ns)
     con_ii.connect(i=graph["II"][0], j=graph["II"][1])
     con_ie = Synapses(Pi, Pe, """w : 1
@@ -94,7 +93,8 @@ def homeonet(deferred):
     istdp = hn.InhibitorySTDP(rho0=3 * Hz, tau=20 * ms, eta=0 * nS, w_max=100 * nS, deferred=deferred)
     neurons = [istdp] if deferred else []
     net = recurrent_ei(ConductanceLIF(), N_E=N_E, N_I=N_I, p=EPSILON, w_e=0.3 * nS, w_i=3 * nS, N_in=0,
-                       spikes=("E",), mechanisms_E=neurons, mechanisms_I=neurons, synapse_mechanisms={"IE": [istdp]})
+                       spikes=("E",), mechanisms_E=neurons, mechanisms_I=neurons, synapse_mechanisms={"IE": [istdp]},
+                       merge=True)
     for pop in ("E", "I"):
         net[pop].I_ext = 200 * pA
         net[pop].v = 0 * mV  # the example's initial state (Brian2's default)
@@ -140,7 +140,7 @@ def main():
         net.store("plastic")
         nets[name] = (net, spikes, weights)
         if name == "homeonet":
-            graph.update({k: (np.asarray(net[k].i[:]), np.asarray(net[k].j[:])) for k in ("EE", "EI", "IE", "II")})
+            graph.update({k: (np.asarray(net[k].i[:]), np.asarray(net[k].j[:])) for k in ("E_all", "IE", "II")})
         print(f"  {name}: built, compiled and ran the first second in {time.perf_counter() - t0:.0f} s "
               f"({spikes.num_spikes} E spikes)", flush=True)
 

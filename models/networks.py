@@ -58,7 +58,7 @@ def _layer_wide(mechanisms) -> bool:
 
 
 def _populations(neuron, N_E, N_I, mechanisms_E, mechanisms_I):
-    """The groups of E and I, and the objects to add to the network.
+    """The groups of E and I, the group they are subgroups of (or None), and the objects to add to the network.
 
     One ``NeuronGroup`` (``'neurons'``) with subgroups ``E`` and ``I`` when both carry the same neuron
     mechanisms (none, or the same instances) and none of them acts on a whole group (a pool would then span
@@ -71,18 +71,18 @@ def _populations(neuron, N_E, N_I, mechanisms_E, mechanisms_I):
     if not same or _layer_wide(mechanisms_E):
         E = neuron.group(N_E, mechanisms=mechanisms_E, name="E")
         I = neuron.group(N_I, mechanisms=mechanisms_I, name="I")
-        return E, I, [E, I]
+        return E, I, None, [E, I]
     group = neuron.group(N_E + N_I, mechanisms=mechanisms_E, name="neurons")
     E, I = Subgroup(group, 0, N_E, name="E"), Subgroup(group, N_E, N_E + N_I, name="I")
     # the results record each population's mechanisms under its own name, as with two groups
     E._homeonet_mechanisms = I._homeonet_mechanisms = group._homeonet_mechanisms
     group._homeonet_mechanisms = ()
-    return E, I, [group, E, I]
+    return E, I, group, [group, E, I]
 
 
 def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=500, rate_in=20 * Hz,
                  p_in=0.2, w_in=None, weight_cv=0.0, modulation=None, mechanisms_E=(), mechanisms_I=(),
-                 synapse_mechanisms=None, record=None, record_dt=10 * ms, spikes=("E", "I")):
+                 synapse_mechanisms=None, record=None, record_dt=10 * ms, spikes=("E", "I"), merge=False):
     r"""A sparsely connected recurrent network of excitatory and inhibitory spiking neurons.
 
     Each pair of neurons is connected with probability :math:`p` (E->E, E->I,
@@ -138,13 +138,19 @@ def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=
         Sampling period of recorded variables.
     spikes : sequence of {'E', 'I'}
         Populations whose spikes are recorded (default both).
+    merge : bool
+        Where E and I share one group, give each source population one ``Synapses`` object onto
+        both (``E_all``, ``I_all``, ``in_all``, no self-connections) instead of two, unless one of
+        the two projections has mechanisms; as Brian2's own examples write them. This saves a
+        synaptic pathway per source (two objects run on every time step); the merged projections
+        have no separate names (``EE``, ``EI``...). Default: False.
 
     Returns
     -------
     brian2.Network
         Objects ``E``, ``I`` (groups, or subgroups of ``neurons``), ``input`` (with ``N_in >= 1``),
-        synapses ``EE``, ``EI``, ``IE``, ``II`` (and ``inE``, ``inI``), monitors ``spikes_<pop>``
-        and ``trace_<pop>``.
+        synapses ``EE``, ``EI``, ``IE``, ``II`` (and ``inE``, ``inI``; with ``merge``, ``E_all``...),
+        monitors ``spikes_<pop>`` and ``trace_<pop>``.
 
     Raises
     ------
@@ -177,32 +183,44 @@ def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=
     if N_in == 0 and ({"inE", "inI"} & set(syn_mech) or modulation is not None):
         what = "modulation" if modulation is not None else "synapse_mechanisms for inE/inI"
         raise HomeonetError(f"N_in must be >= 1 with {what} (there is no input population with N_in = 0)")
-    E, I, objects = _populations(neuron, N_E, N_I, mechanisms_E, mechanisms_I)
+    E, I, whole, objects = _populations(neuron, N_E, N_I, mechanisms_E, mechanisms_I)
     exc, inh = neuron.synapse_targets
     unit = neuron.weight_unit
-    specs = [("EE", E, E, exc, "w_e", p), ("EI", E, I, exc, "w_e", p), ("IE", I, E, inh, "w_i", p),
-             ("II", I, I, inh, "w_i", p)]
+    # per source: its name, group, the variable it drives, its weight, probability and projections
+    sources = [("E", E, exc, "w_e", p, ("EE", "EI")), ("I", I, inh, "w_i", p, ("IE", "II"))]
     if N_in:
         source = (poisson_input(N_in, rate_in, name="input") if modulation is None
                   else modulated_input(N_in, rate_in, modulation, name="input"))
         objects.append(source)
-        specs += [("inE", source, E, exc, "w_in", p_in), ("inI", source, I, exc, "w_in", p_in)]
-    for name, pre, post, var, wkey, prob in specs:
-        mechs = syn_mech.get(name, ())
-        # a weight shared by all synapses where nothing makes them differ (Brian2 then reads one number)
-        shared = " (constant, shared)" if not mechs and sigma == 0 else ""
-        S = synapses(pre, post, f"w : {unit_name(unit)}{shared}", on_pre=f"{var}_post += w*scale",
-                     mechanisms=mechs, hooks=SYNAPSE_HOOKS, name=name)
-        connect(S, p=prob) if pre is not post else connect(S, condition="i != j", p=prob)
-        if sigma > 0:
-            mean = float(weights[wkey] / unit)
-            S.w = f"{mean!r}*{unit_name(unit)} * exp({sigma!r}*randn() - {sigma ** 2 / 2!r})"
-        else:
-            S.w = weights[wkey]
-        objects.append(S)
+        sources.append(("in", source, exc, "w_in", p_in, ("inE", "inI")))
+    for src, pre, var, wkey, prob, names in sources:
+        if merge and whole is not None and not any(syn_mech.get(n) for n in names):
+            # one projection onto both populations, as Brian2's examples write it (no self-connections)
+            own = {"E": "i != j", "I": f"j != i + {N_E}"}.get(src)
+            objects.append(_projection(f"{src}_all", pre, whole, var, (), weights[wkey], unit, sigma, prob, own))
+            continue
+        for name, post in zip(names, (E, I)):
+            own = "i != j" if pre is post else None
+            objects.append(_projection(name, pre, post, var, syn_mech.get(name, ()), weights[wkey], unit, sigma,
+                                       prob, own))
     for pop, group in (("E", E), ("I", I)):
         objects += _monitors(group, pop, record, record_dt, spikes=pop in spikes)
     return Network(*objects)
+
+
+def _projection(name, pre, post, var, mechanisms, weight, unit, sigma, prob, condition):
+    """One projection of :func:`recurrent_ei`: synapses with probability *prob* (and *condition*), mean *weight*."""
+    # a weight shared by all synapses where nothing makes them differ (Brian2 then reads one number)
+    shared = " (constant, shared)" if not mechanisms and sigma == 0 else ""
+    S = synapses(pre, post, f"w : {unit_name(unit)}{shared}", on_pre=f"{var}_post += w*scale",
+                 mechanisms=mechanisms, hooks=SYNAPSE_HOOKS, name=name)
+    connect(S, p=prob) if condition is None else connect(S, condition=condition, p=prob)
+    if sigma > 0:
+        mean = float(weight / unit)
+        S.w = f"{mean!r}*{unit_name(unit)} * exp({sigma!r}*randn() - {sigma ** 2 / 2!r})"
+    else:
+        S.w = weight
+    return S
 
 
 def _checked_populations(name, value):
