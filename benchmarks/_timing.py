@@ -46,8 +46,12 @@ def machine() -> str:
             f"Python {platform.python_version()}, Brian2 {brian2.__version__}")
 
 
-def alternate(variants: dict, rounds: int, progress=True) -> dict:
-    """Run every variant once per round, in alternating order.
+def alternate(variants: dict, rounds: int, progress=True, warmup=True) -> dict:
+    """Run every variant once per round, in alternating order, after an untimed warm-up round.
+
+    The warm-up round fills caches; it also absorbs a network's first run after ``store``, which on
+    Brian2 2.9's Cython target gave other spikes than the later runs from the same restored state
+    (seen here; the later runs agree with each other).
 
     Parameters
     ----------
@@ -56,6 +60,8 @@ def alternate(variants: dict, rounds: int, progress=True) -> dict:
         ``(cpu_s, wall_s, count, extra_dict)``.
     rounds : int
         Number of rounds (>= 1).
+    warmup : bool
+        Run every variant once before the timed rounds.
 
     Returns
     -------
@@ -63,6 +69,9 @@ def alternate(variants: dict, rounds: int, progress=True) -> dict:
     """
     names = list(variants)
     out = {name: Timing() for name in names}
+    if warmup:
+        for name in names:
+            variants[name]()
     for r in range(rounds):
         for name in (names if r % 2 == 0 else names[::-1]):
             cpu, wall, count, *extra = variants[name]()
