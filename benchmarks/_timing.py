@@ -123,7 +123,8 @@ def report(timings: dict, base: str, clock="cpu", per=1.0, unit="s") -> str:
 
 
 def run_binary(directory, threads=None):
-    """Run a compiled cpp_standalone project and measure it.
+    """Run a compiled cpp_standalone project and measure it (OpenMP threads wait passively unless
+    ``OMP_WAIT_POLICY`` says otherwise).
 
     Returns
     -------
@@ -135,6 +136,9 @@ def run_binary(directory, threads=None):
     env = dict(os.environ)
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)
+        # threads that sleep at barriers instead of spinning: on a machine shared with other work a
+        # spinning thread holds a core its partner needs, and every time step has several barriers
+        env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     t0 = time.perf_counter()
     proc = subprocess.Popen([os.path.join(directory, "main")], cwd=directory, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -100,7 +100,8 @@ def main():
     chosen = args.variants.split(",")
     print(f"four-scales E/I network, in-degrees {K_E} E + {K_I} I + {K_IN} inputs (N Poisson inputs at "
           f"{RATE_IN}), {args.duration:g} s simulated, dt {b2.defaultclock.dt}, {args.device}"
-          + (f" ({args.threads or 'no'} OpenMP threads)" if args.device == "cpp_standalone" else "")
+          + (f" ({args.threads or 'no'} OpenMP threads, OMP_WAIT_POLICY "
+             f"{os.environ.get('OMP_WAIT_POLICY', 'PASSIVE')})" if args.device == "cpp_standalone" else "")
           + f"; four scales {'plastic' if args.plastic else 'with plastic=False (equal activity)'}\n{machine()}")
     rows = {}
     for n in sizes:
@@ -124,7 +125,7 @@ def main():
                 print(f"  N = {n}: {name}: generated and compiled in {builds[name]:.0f} s", flush=True)
             if args.device == "cuda_standalone":
                 continue
-            timings = alternate(runners, args.rounds)
+            timings = alternate(runners, args.rounds, warmup=False)  # every run starts a fresh binary
             print(f"\nN = {n} ({v.N_E} E + {v.N_I} I, {v.N_in} inputs): loop wall time per simulated second; "
                   "counts: E spikes")
             print(report(timings, list(timings)[0], clock="wall", per=args.duration, unit="s"))
