@@ -123,7 +123,7 @@ def check_quantity(name: str, value, unit, *, low=None, high=None, low_open=Fals
     from .units import display_unit
 
     expected = display_unit(unit)[1]
-    rng = _describe_range(low, high, low_open, expected)
+    rng = _describe_range(low, high, low_open)
     kind = "a number" if expected == "1" else f"a quantity in {expected}"
     if isinstance(value, (str, bool, np.bool_)) or value is None:
         raise ParameterError(f"{name} must be {kind}{rng}, got {_shown(value)}")
@@ -158,18 +158,20 @@ def _shown(value) -> str:
     return repr(value)
 
 
-def _describe_range(low, high, low_open, unit):
-    def fmt(x):
-        from .units import format_quantity
+def _describe_range(low, high, low_open=False, high_open=False, fmt=None) -> str:
+    """A range in words, to follow a kind of value: ``' in [0, 1)'``, ``' > 0 ms'``, ``''`` (the one writer)."""
+    if fmt is None:
+        def fmt(x):
+            from .units import format_quantity
 
-        return format_quantity(x) if isinstance(x, Quantity) and get_dimensions(x) is not DIMENSIONLESS \
-            else f"{float(x):g}"
+            return format_quantity(x) if isinstance(x, Quantity) and get_dimensions(x) is not DIMENSIONLESS \
+                else f"{float(x):g}"
     if low is not None and high is not None:
-        return f" in {'(' if low_open else '['}{fmt(low)}, {fmt(high)}]"
+        return f" in {'(' if low_open else '['}{fmt(low)}, {fmt(high)}{')' if high_open else ']'}"
     if low is not None:
         return f" {'>' if low_open else '>='} {fmt(low)}"
     if high is not None:
-        return f" <= {fmt(high)}"
+        return f" {'<' if high_open else '<='} {fmt(high)}"
     return ""
 
 
