@@ -8,6 +8,8 @@ synapses through :func:`homeonet.neuron_group` / :func:`homeonet.synapses`.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from brian2 import Hz, NeuronGroup, Network, SpikeMonitor, StateMonitor, mV, ms, nS
 
@@ -95,8 +97,9 @@ def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=
     The network holds only what it uses, since Brian2 pays for every object on every
     time step: no input population when ``N_in = 0``, spike monitors only for the
     populations in ``spikes``, and one shared weight (a ``(constant, shared)``
-    variable) for a projection without mechanisms and without weight spread
-    (``weight_cv = 0``), per-synapse weights otherwise. E and I are subgroups of one
+    variable) for a projection without weight spread (``weight_cv = 0``) whose
+    mechanisms do not change weights (synaptic scaling acts through the ``scale``
+    hook), per-synapse weights otherwise. E and I are subgroups of one
     ``NeuronGroup`` (named ``'neurons'``) when they carry the same neuron mechanisms
     (none, or the same instances) and none of them acts on a whole group through a
     pool (:class:`~homeonet.mechanisms.GlobalHomeostasis`, ...): one state update,
@@ -208,10 +211,25 @@ def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=
     return Network(*objects)
 
 
+def _writes_weight(mechanisms, post) -> bool:
+    """Whether one of *mechanisms* assigns the synapses' weight ``w`` (a plasticity rule, a normalization)."""
+    from homeonet.mechanism import Target
+
+    assigned = re.compile(r"(^|\n)\s*w\s*(=|\+=|-=|\*=|/=)")
+    for m in mechanisms:
+        c = m.resolved("synapses", Target.of(post))
+        code = [] if c is None else [c.on_pre, c.on_pre_first, c.on_post, *(op.code for op in c.operations)]
+        if any(assigned.search(text or "") for text in code):
+            return True
+    return False
+
+
 def _projection(name, pre, post, var, mechanisms, weight, unit, sigma, prob, condition):
     """One projection of :func:`recurrent_ei`: synapses with probability *prob* (and *condition*), mean *weight*."""
-    # a weight shared by all synapses where nothing makes them differ (Brian2 then reads one number)
-    shared = " (constant, shared)" if not mechanisms and sigma == 0 else ""
+    # a weight shared by all synapses where nothing makes them differ (Brian2 then reads one number, and
+    # keeps no array of them): no spread and no mechanism that changes weights (scaling multiplies the
+    # efficacy through the `scale` hook and leaves the weights alone)
+    shared = " (constant, shared)" if sigma == 0 and not _writes_weight(mechanisms, post) else ""
     S = synapses(pre, post, f"w : {unit_name(unit)}{shared}", on_pre=f"{var}_post += w*scale",
                  mechanisms=mechanisms, hooks=SYNAPSE_HOOKS, name=name)
     connect(S, p=prob) if condition is None else connect(S, condition=condition, p=prob)

@@ -138,6 +138,9 @@ def test_recurrent_ei_builds_only_what_the_network_uses():
     net = recurrent_ei(N_E=40, N_I=10, mechanisms_E=[ip], synapse_mechanisms={"IE": [istdp]})
     assert "neurons" not in net and {"E", "I", "input", "inE", "inI"} <= {obj.name for obj in net.objects}
     assert not net["IE"].variables["w"].scalar and net["EE"].variables["w"].scalar
+    ss = hn.SynapticScaling(target=5 * Hz)     # scales the efficacy, leaves the weight alone: still shared
+    net = recurrent_ei(N_E=40, N_I=10, mechanisms_E=[ss], synapse_mechanisms={"EE": [ss]})
+    assert net["EE"].variables["w"].scalar
     # merged projections, as Brian2's examples write them: no self-connections
     net = recurrent_ei(N_E=40, N_I=10, N_in=20, merge=True)
     assert {"E_all", "I_all", "in_all"} <= {obj.name for obj in net.objects} and "EE" not in net
