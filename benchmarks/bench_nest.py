@@ -21,8 +21,9 @@ neuron's membrane potential drawn uniformly between reset and threshold. Four va
 
 NEST runs in its own Python (``--nest-python``: a virtual environment with ``pip install
 nest-simulator``, outside this project; NEST is never a homeonet dependency), this script in NEST mode.
-Printed: the median CPU time of each (all run single-threaded), the median of paired ratios, and spike
-counts. The issue's figure: homeonet about 39x faster than NEST's recipe.
+Printed: the median CPU time of each (all run single-threaded), the median of paired ratios, spike counts,
+and NEST's recipe over homeonet's scaling (the recipe gets the connections once and sets all their weights
+in one call per chunk; getting them in every chunk, or setting weights connection by connection, is slower).
 
 Usage: ``python benchmarks/bench_nest.py --nest-python /path/to/nest-venv/bin/python [--rounds 3]``
 """
