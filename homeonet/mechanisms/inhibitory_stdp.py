@@ -172,7 +172,7 @@ class InhibitorySTDP(Mechanism):
         return p
 
     def settle(self, synapses):
-        """Settle the potentiation owed to each synapse now (deferred form; nothing to do per spike).
+        r"""Settle the potentiation owed to each synapse now (deferred form; nothing to do per spike).
 
         Call it between runs before changing :math:`\eta` (``<name>_eta``) or what a ``factor``
         reads, so that the potentiation of the postsynaptic spikes so far gets the values in force when
