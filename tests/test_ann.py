@@ -167,7 +167,8 @@ def test_functional_matches_modules():
     ss = SynapticScaling(5, calibrate=False)
     scale, running = torch.ones(5), torch.ones(5)
     y = ss(x)
-    F.synaptic_scaling_update_(scale, running, F.unit_activity(x, "rms"), target=1.0, eta=0.1, momentum=0.1)
+    F.synaptic_scaling_update_(scale, running, F.unit_activity(x, "rms"), target=1.0, eta=0.1, momentum=0.1,
+                               activity="rms")
     assert torch.allclose(ss.scale, scale) and torch.allclose(ss.running_activity, running)
     assert torch.allclose(y, F.synaptic_scaling(x, scale, ss.weight, ss.bias), rtol=1e-6)
 
@@ -293,7 +294,10 @@ def _reference_training_step(layer, x):
             scale = scale.clamp(1 / layer.max_scale, layer.max_scale)
             running = scale * a
         else:
-            running = (1 - layer.momentum) * running + layer.momentum * scale * a
+            if layer.activity == "rms":  # the sensor low-passes the mean square (unbiased at any batch size)
+                running = ((1 - layer.momentum) * running ** 2 + layer.momentum * (scale * a) ** 2).sqrt()
+            else:
+                running = (1 - layer.momentum) * running + layer.momentum * scale * a
             factor = (1 + layer.eta * (layer.target - running) / layer.target).clamp(1 / layer.max_step, layer.max_step)
             scale = (scale * factor).clamp(1 / layer.max_scale, layer.max_scale)
     layer._ref = (scale, running, count + 1)
@@ -584,8 +588,10 @@ def test_cnn_with_synaptic_scaling():
     data = train_mod.load_dataset("digits")
     imgs = train_mod.Data("digits-img", data.x_train.view(-1, 1, 8, 8), data.y_train, data.x_test.view(-1, 1, 8, 8),
                           data.y_test, (1, 8, 8), 10)
-    res = train_mod.train("synaptic_scaling", imgs, model="cnn", hidden=(8, 16), epochs=1)
-    assert [h.shape[1] for h in res.hidden] == [8, 16] and res.test_accuracy > 0.2
+    res = train_mod.train("synaptic_scaling", imgs, model="cnn", hidden=(8, 16), epochs=3)
+    # 3 epochs of this tiny CNN on 8x8 digits: 0.38-0.49 over seeds 0-2 (1 epoch gave ~0.2, at chance's
+    # doorstep); chance is 0.1
+    assert [h.shape[1] for h in res.hidden] == [8, 16] and res.test_accuracy > 0.25
 
 
 def test_normalization_raises_usage_entropy():
