@@ -544,11 +544,25 @@ pytest.importorskip("sklearn")
 
 def test_load_dataset_digits_and_generated():
     d = train_mod.load_dataset("digits")
-    assert d.x_train.shape[1] == 64 and d.n_classes == 10 and len(d.x_train) + len(d.x_test) == 1797
+    assert d.input_shape == (1, 8, 8) and d.n_classes == 10 and len(d.x_train) + len(d.x_test) == 1797
     assert abs(float(d.x_train.mean())) < 1e-5
     assert float(d.x_test.abs().max()) < 20  # no feature blown up by a near-zero training std
     g = train_mod.load_dataset("generated", n_samples=400)
     assert g.x_train.shape[1] == 40 and len(g.x_train) == 300
+
+
+@pytest.mark.parametrize("name, shape, n_train, n_test", [("mnist5k", (1, 28, 28), 4000, 1000),
+                                                          ("mnist1d", (40,), 4000, 1000)])
+def test_load_dataset_offline_sets(name, shape, n_train, n_test):
+    # the tensors are homeonet.datasets' arrays (same split, same labels), standardised with training statistics
+    from homeonet import datasets
+
+    d, raw = train_mod.load_dataset(name), datasets.load(name)
+    assert d.input_shape == shape and d.x_train.shape == (n_train, *shape) and d.x_test.shape == (n_test, *shape)
+    assert np.array_equal(d.y_train.numpy(), raw.y_train) and np.array_equal(d.y_test.numpy(), raw.y_test)
+    x = torch.from_numpy(raw.x_train).reshape(-1, *shape)
+    assert torch.corrcoef(torch.stack([d.x_train[0].flatten(), x[0].flatten()]))[0, 1] > 0.99
+    assert abs(float(d.x_train.mean())) < 1e-4 and train_mod.is_image(name) == (len(shape) == 3)
 
 
 def test_bad_harness_input(tmp_path):
@@ -601,7 +615,7 @@ def test_normalization_raises_usage_entropy():
     # synaptic scaling (which drives every unit's mean rate to one target) make them more even.
     # In development runs (20 epochs, 3 seeds) 1 - H was ~0.007 without normalization, ~0.001 with
     # BatchNorm and synaptic_scaling_rate; we ask only for a 1.5-fold reduction.
-    from homeonet.ann.compare import usage_entropy
+    from homeonet.analysis.coding import usage_entropy
 
     data = train_mod.load_dataset("digits")
 
@@ -615,52 +629,6 @@ def test_normalization_raises_usage_entropy():
     base = inequality("none")
     assert inequality("batchnorm") < base / 1.5
     assert inequality("synaptic_scaling_rate") < base / 1.5
-
-
-def test_compare_resume_and_tables(tmp_path, monkeypatch):
-    from homeonet.ann import compare as cmp
-
-    out = tmp_path / "res"
-    ds = cmp.compare(norms=("none", "synaptic_scaling"), seeds=2, epochs=1, out=out)
-    assert ds.test_accuracy.shape == (2, 2) and np.isfinite(ds.test_accuracy.values).all()
-    assert ((ds.usage_entropy > 0.5) & (ds.usage_entropy <= 1)).all()
-    assert {p.name for p in out.iterdir()} == {"ann_compare.nc", "ann_compare.csv", "ann_compare.md"}
-    md = (out / "ann_compare.md").read_text()
-    assert "synaptic_scaling" in md and "±" in md
-
-    # resume: finished entries are not retrained, new ones are
-    calls = []
-    real_train = train_mod.train
-
-    def spy(norm, *a, **k):
-        calls.append((norm, k["seed"]))
-        return real_train(norm, *a, **k)
-
-    monkeypatch.setattr(train_mod, "train", spy)
-    ds2 = cmp.compare(norms=("none", "synaptic_scaling"), seeds=3, epochs=1, out=out)
-    assert sorted(calls) == [("none", 2), ("synaptic_scaling", 2)]
-    assert np.array_equal(ds2.test_accuracy.values[:, :2], ds.test_accuracy.values)
-    with pytest.raises(HomeonetError, match="epochs"):
-        cmp.compare(norms=("none",), seeds=1, epochs=2, out=out)
-
-
-def test_cli_compare(tmp_path, capsys):
-    import argparse
-
-    from homeonet.ann import cli
-
-    parser = argparse.ArgumentParser()
-    cli.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["compare", "--norms", "none,bogus", "--out", str(tmp_path)])
-    assert cli.run(args) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--norms" in err and "synaptic_scaling" in err
-    args = parser.parse_args(["compare", "--epochs", "0", "--out", str(tmp_path)])
-    assert cli.run(args) == 2 and "--epochs" in capsys.readouterr().err
-    args = parser.parse_args(["compare", "--norms", "none", "--seeds", "1", "--epochs", "1", "--quiet",
-                              "--brain-seeds", "0", "--out", str(tmp_path)])  # brain side: tests/test_comparison.py
-    assert cli.run(args) == 0
-    assert "| none | 1 |" in capsys.readouterr().out
 
 
 def _train_side_by_side(norm, model="mlp", backend=None, amp=False, hidden=(8, 8), batch=16, steps=5):
@@ -810,10 +778,11 @@ def test_silent_unit_half_precision_gradient_is_finite(activity):
 def test_synaptic_scaling_matches_batchnorm_accuracy():
     # Issue #5 target: on digits with an MLP, SynapticScaling within 2 percentage points of
     # BatchNorm's test accuracy, mean over 5 seeds, and higher usage entropy than no normalization.
-    from homeonet.ann.compare import compare
+    from homeonet.comparison import compare
 
-    ds = compare(norms=("none", "batchnorm", "synaptic_scaling", "synaptic_scaling_rate"), seeds=5, epochs=20)
-    acc = ds.test_accuracy.mean("seed")
-    assert float(acc.sel(norm="synaptic_scaling")) >= float(acc.sel(norm="batchnorm")) - 0.02
+    ds = compare("digits", [f"mlp:{n}" for n in ("none", "batchnorm", "synaptic_scaling", "synaptic_scaling_rate")],
+                 5, brain_seeds=0).sel(dataset="digits")
+    acc = ds.accuracy.mean("seed")  # percent
+    assert float(acc.sel(condition="mlp:synaptic_scaling")) >= float(acc.sel(condition="mlp:batchnorm")) - 2.0
     ent = ds.usage_entropy.mean("seed")
-    assert float(ent.sel(norm="synaptic_scaling_rate")) > float(ent.sel(norm="none"))
+    assert float(ent.sel(condition="mlp:synaptic_scaling_rate")) > float(ent.sel(condition="mlp:none"))
