@@ -16,7 +16,7 @@ from brian2 import Quantity, get_dimensions
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
 
 __all__ = ["HomeonetError", "ParameterError", "DataFileError", "OutputError", "DivergenceError", "RunInterrupted",
-           "check_quantity", "check_count", "check_choice", "check_bool", "unit_name"]
+           "check_quantity", "check_count", "check_choice", "check_bool", "check_seed", "unit_name"]
 
 
 class HomeonetError(ValueError):
@@ -195,6 +195,29 @@ def check_bool(name: str, value) -> bool:
     if isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and value in (0, 1)):
         return bool(value)
     raise ParameterError(f"{name} must be True or False, got {value!r}")
+
+
+def check_seed(name: str, value) -> int:
+    """Check a random seed: an integer in [0, 2**32 - 1], the range Brian2's ``seed()`` accepts.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name used in the error message.
+    value : int
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ParameterError
+    """
+    seed = check_count(name, value, minimum=0)
+    if seed > 2 ** 32 - 1:
+        raise ParameterError(f"{name} must be an integer in [0, {2 ** 32 - 1}] (Brian2's seed range), got {value!r}")
+    return seed
 
 
 def check_count(name: str, value, *, minimum: int = 1) -> int:
