@@ -47,8 +47,6 @@ import hashlib
 import json
 import logging
 import math
-import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -436,22 +434,12 @@ _register_diehl_cook()
 # ----------------------------------------------------------------------------------------------- the pipeline
 
 def _checked_out(out) -> Path:
-    """The output folder, created and probed for writing; files of the comparison that exist as folders
-    are refused (before any work)."""
-    if out is None or str(out).strip() == "":
-        raise OutputError(f"out must name a folder; got {out!r}")
-    path = Path(out)
-    try:
-        (path / "points").mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".homeonet-write-test-", dir=path / "points")
-        os.close(fd)
-        os.remove(probe)
-    except OSError as err:
-        raise OutputError(f"out must be a writable folder; cannot write to {str(out)!r} "
-                          f"({err.strerror or err})") from None
-    for name in ("compare.nc", "compare.csv", "compare.md", "compare_pairs.png"):
-        if (path / name).exists() and not (path / name).is_file():
-            raise OutputError(f"out: {str(path / name)!r} exists and is not a file; remove it or choose another out")
+    """The output folder, created and probed for writing (with its ``points`` folder); the comparison's
+    files must not exist as folders (before any work)."""
+    from homeonet._io import check_output_paths
+
+    path = check_output_paths(out, ("compare.nc", "compare.csv", "compare.md", "compare_pairs.png"), option="out")
+    check_output_paths(path / "points", (), option="out")
     return path
 
 
