@@ -607,15 +607,6 @@ def get_experiment(name) -> Experiment:
     return EXPERIMENTS[name]
 
 
-def _population_rate(results, pop):
-    """(times in s, population rate in Hz) of a spiking or rate population."""
-    ds = results.dataset
-    if pop in results.populations:
-        return ds["time"].values, ds[f"rate_{pop}"].values
-    trace = ds[f"{pop}_r"]
-    return ds[trace.dims[0]].values, trace.mean(trace.dims[1]).values
-
-
 def summarise(results, experiment: Experiment, values=None) -> dict:
     """Rates before the perturbation, just after it and at the end, against the target.
 
@@ -641,7 +632,8 @@ def summarise(results, experiment: Experiment, values=None) -> dict:
     """
     values = experiment.resolve() if values is None else values
     attrs = results.dataset.attrs
-    t, r = _population_rate(results, experiment.population)
+    rate = results.population_rate(experiment.population)
+    t, r = rate[rate.dims[0]].values, rate.values
     planned = float(values["duration"] / second)
     reached = float(results.duration / second)
     complete = bool(attrs.get("complete", 1)) and reached >= planned - 1e-9
