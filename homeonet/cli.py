@@ -158,7 +158,8 @@ def _cmd_list(args):
     width = max(map(len, EXPERIMENTS))
     for name, exp in EXPERIMENTS.items():
         mark = " (default)" if name == DEFAULT else ""
-        print(f"{name:<{width}}  {exp.description} [{exp.parameters['duration'].format(exp.duration)}]{mark}")
+        length = "" if exp.duration is None else f" [{exp.parameters['duration'].format(exp.duration)}]"
+        print(f"{name:<{width}}  {exp.description}{length}{mark}")
     return 0
 
 
@@ -215,9 +216,12 @@ def _cmd_run(args):
     start_scope()
     with use_device(args.device, target=args.target if args.device == "runtime" else None):
         brian_seed(seed)
-        net = exp.build(values)
-        results = simulate(net, values["duration"], progress=not args.quiet, desc=exp.name, seed=seed,
-                           **exp.record(values))
+        if exp.runner is not None:   # a protocol that ends by itself (a schedule of samples)
+            results = exp.runner(values, seed=seed, progress=not args.quiet, attrs=exp.record(values))
+        else:
+            net = exp.build(values)
+            results = simulate(net, values["duration"], progress=not args.quiet, desc=exp.name, seed=seed,
+                               **exp.record(values))
     summary = summarise(results, exp, values)
     theta = "ip_theta" if f"{exp.population}_ip_theta" in results.dataset else None
     results.dataset.attrs.update({"rate_before": summary["before"], "rate_after": summary["after"],
@@ -253,6 +257,8 @@ def _figure(results, exp, values, summary, theta):
 
     from homeonet.figures import homeostasis_figure
 
+    if exp.figure is not None:
+        return exp.figure(results, values)
     onset = summary["onset"]
     fig = homeostasis_figure(results, exp.population, target=exp.target_rate(values),
                              onset=None if onset is None else onset * second, theta=theta)
