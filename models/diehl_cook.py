@@ -441,6 +441,7 @@ class _SampleProgress:
         self.bar.update(k - self.bar.n)
 
     def close(self):
+        self(0, 1, 0, 0)
         self.bar.close()
 
 
@@ -471,7 +472,8 @@ class Outcome:
     assignments : numpy.ndarray
         Class of each neuron from the labelling pass (-1: silent), shape ``(neurons,)``.
     run_time : float
-        Wall time of the simulation loop (s; without building and compiling).
+        Wall time of the simulation (s): the runtime loop, or the compiled program's run (without building
+        and compiling).
     wall_time : float
         Wall time of the whole call (s).
     device : str
@@ -708,8 +710,13 @@ def run_schedule(sched: Schedule, variant="full", *, neurons=100, seed=0, progre
         finally:
             if report is not None:
                 report.close()
-    run_time = float(get_device()._last_run_time)
+    from brian2.core.network import Network as _Net
+
+    # wall time of the simulation: the runtime loop, or the compiled program (not its CPU time, which a busy
+    # machine would make look shorter)
+    run_time = float(get_device().timers["run_binary"] if standalone else get_device()._last_run_time)
     done = int(round(float(ctrl.k[0])))
+    _Net._globally_stopped = False   # the stop was ours (or a Ctrl-C, raised below): clear Brian2's flag
     if done < sched.n_samples:
         raise RunInterrupted(f"Diehl & Cook run interrupted after {max(done, 0)} of {sched.n_samples} samples",
                              t_reached=net.t)
