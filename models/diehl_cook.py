@@ -42,8 +42,9 @@ the schedule. Spike counts per image are read afterwards from one ``SpikeMonitor
 Differences from the reference code, kept deliberately: no synaptic delays (theirs: 0-10 ms uniform
 on the input synapses); the threshold offset starts at 0 (theirs at 20 mV with a 20 mV offset, which
 lowers the threshold slowly as :math:`\theta` decays); at most ``max_repeats`` boosts per image
-(theirs: unbounded), which only a layer that cannot fire reaches, and which is counted
-(``capped``); neurons silent over the whole labelling pass get no label (theirs: label 0).
+(theirs: unbounded), so that an ablated layer that can no longer fire cannot stall the run (such
+images are counted: ``capped``); neurons silent over the whole labelling pass get no label (theirs:
+label 0).
 
 Examples
 --------
