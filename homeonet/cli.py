@@ -157,7 +157,8 @@ def _cmd_list(args):
     width = max(map(len, EXPERIMENTS))
     for name, exp in EXPERIMENTS.items():
         mark = " (default)" if name == DEFAULT else ""
-        print(f"{name:<{width}}  {exp.description} [{exp.parameters['duration'].format(exp.duration)}]{mark}")
+        length = "" if exp.duration is None else f" [{exp.parameters['duration'].format(exp.duration)}]"
+        print(f"{name:<{width}}  {exp.description}{length}{mark}")
     return 0
 
 
@@ -217,10 +218,13 @@ def _cmd_run(args):
     start_scope()
     with use_device(args.device, target=args.target if args.device == "runtime" else None):
         brian_seed(seed)
-        net = exp.build(values)
         try:
-            results = simulate(net, values["duration"], progress=not args.quiet, desc=exp.name, seed=seed,
-                               **exp.record(values))
+            if exp.runner is not None:   # a protocol that ends by itself (a schedule of samples)
+                results = exp.runner(values, seed=seed, progress=not args.quiet, attrs=exp.record(values))
+            else:
+                net = exp.build(values)
+                results = simulate(net, values["duration"], progress=not args.quiet, desc=exp.name, seed=seed,
+                                   **exp.record(values))
         except RunInterrupted as stop:
             if stop.results is None:
                 print(f"homeonet: {stop}; nothing written", file=sys.stderr)
@@ -281,6 +285,8 @@ def _figure(results, exp, values, summary, theta):
 
     from homeonet.figures import homeostasis_figure
 
+    if exp.figure is not None:
+        return exp.figure(results, values)
     onset = summary["onset"]
     fig = homeostasis_figure(results, exp.population, target=exp.target_rate(values),
                              onset=None if onset is None else onset * second, theta=theta)

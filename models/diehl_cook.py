@@ -42,8 +42,9 @@ the schedule. Spike counts per image are read afterwards from one ``SpikeMonitor
 Differences from the reference code, kept deliberately: no synaptic delays (theirs: 0-10 ms uniform
 on the input synapses); the threshold offset starts at 0 (theirs at 20 mV with a 20 mV offset, which
 lowers the threshold slowly as :math:`\theta` decays); at most ``max_repeats`` boosts per image
-(theirs: unbounded), which only a layer that cannot fire reaches, and which is counted
-(``capped``); neurons silent over the whole labelling pass get no label (theirs: label 0).
+(theirs: unbounded), so that an ablated layer that can no longer fire cannot stall the run (such
+images are counted: ``capped``); neurons silent over the whole labelling pass get no label (theirs:
+label 0).
 
 Examples
 --------
@@ -69,7 +70,8 @@ from .neurons import ConductanceLIF
 
 __all__ = ["VARIANTS", "SCALES", "DEFAULTS", "EXCITATORY", "INHIBITORY", "Outcome", "build", "train_and_test",
            "evaluate", "assign_labels", "classify", "schedule", "Schedule",
-           "run_schedule"]
+           "run_schedule", "receptive_fields", "PARAMETERS",
+           "run_experiment", "measure_results", "results_figure"]
 
 logger = logging.getLogger(__name__)
 
@@ -440,6 +442,7 @@ class _SampleProgress:
         self.bar.update(k - self.bar.n)
 
     def close(self):
+        self(0, 1, 0, 0)
         self.bar.close()
 
 
@@ -470,7 +473,8 @@ class Outcome:
     assignments : numpy.ndarray
         Class of each neuron from the labelling pass (-1: silent), shape ``(neurons,)``.
     run_time : float
-        Wall time of the simulation loop (s; without building and compiling).
+        Wall time of the simulation (s): the runtime loop, or the compiled program's run (without building
+        and compiling).
     wall_time : float
         Wall time of the whole call (s).
     device : str
@@ -490,6 +494,52 @@ class Outcome:
     device: str
     params: dict = field(default_factory=dict)
     results: object = None
+
+    def to_results(self):
+        """The results of the run (``results=True``) with the outcome added: per-sample spike counts
+        (``response_E``: sample x neuron), the sample's image (``sample_image``), class (``sample_label``) and
+        presentations, each neuron's class (``assignment_E``), the final input weights (``input_E_w_final``,
+        input x neuron, nS) and thresholds (``E_theta_final``, mV); the phase sizes and the network's
+        parameters (``network.<name>``) as attributes.
+
+        Returns
+        -------
+        homeonet.Results
+        """
+        from homeonet.units import split_quantity
+
+        if self.results is None:
+            raise HomeonetError("this outcome has no results: run it with results=True")
+        ds, s = self.results.dataset, self.schedule
+        ds["response_E"] = (("sample", "neuron_E"), self.responses, {"long_name": "spikes during the image"})
+        ds["sample_image"] = ("sample", s.order, {"long_name": "index of the sample's image (train, then test)"})
+        ds["sample_label"] = ("sample", s.labels)
+        ds["presentations"] = ("sample", self.presentations, {"long_name": "1 + repeats of the sample"})
+        ds["assignment_E"] = ("neuron_E", self.assignments, {"long_name": "class of the neuron (-1: silent)"})
+        ds["input_E_w_final"] = (("input", "neuron_E"), self.weights, {"units": "nS"})
+        ds["E_theta_final"] = ("neuron_E", self.theta, {"units": "mV"})
+        ds.attrs.update({"n_train": s.n_train, "n_label": s.n_label, "n_test": s.n_test, "n_classes": s.n_classes,
+                         "image_shape": list(s.shape), "run_time": self.run_time, "wall_time": self.wall_time,
+                         "variant": self.variant, "device": self.device})
+        for k, v in self.params.items():
+            if hasattr(v, "dim"):
+                ds.attrs[f"network.{k}"], ds.attrs[f"network.{k}.units"] = split_quantity(v)
+            else:
+                ds.attrs[f"network.{k}"] = v
+        return self.results
+
+    @classmethod
+    def from_results(cls, results) -> "Outcome":
+        """Rebuild the outcome from results written by :meth:`to_results` (e.g. loaded from a file)."""
+        ds = results.dataset
+        a = ds.attrs
+        labels = ds["sample_label"].values
+        sched = Schedule(None, ds["sample_image"].values, labels, int(a["n_train"]), int(a["n_label"]),
+                         int(a["n_test"]), tuple(int(x) for x in np.atleast_1d(a["image_shape"])), int(a["n_classes"]))
+        params = {k[len("network."):]: v for k, v in a.items() if k.startswith("network.") and not k.endswith(".units")}
+        return cls(sched, str(a["variant"]), ds["response_E"].values, ds["presentations"].values,
+                   ds["input_E_w_final"].values, ds["E_theta_final"].values, ds["assignment_E"].values,
+                   float(a["run_time"]), float(a["wall_time"]), str(a["device"]), params, results)
 
     def predictions(self, phase="test") -> np.ndarray:
         """Predicted class of each sample of *phase* (:func:`classify`)."""
@@ -617,7 +667,7 @@ def _decode(spike_i, spike_t, slot_t, slot_k, n_samples, neurons, dt, t_image):
 
 
 def run_schedule(sched: Schedule, variant="full", *, neurons=100, seed=0, progress=False, results=False,
-                 **params) -> Outcome:
+                 attrs=None, **params) -> Outcome:
     """Build the network for *sched* and run it on the active Brian2 device (one ``Network.run``).
 
     :func:`train_and_test` chooses the device and the schedule; this is its core, for callers that set
@@ -629,6 +679,8 @@ def run_schedule(sched: Schedule, variant="full", *, neurons=100, seed=0, progre
         What is shown (:func:`schedule`).
     variant, neurons, seed, progress, results, **params
         As in :func:`train_and_test`.
+    attrs : dict, optional
+        Attributes stored with the results (with ``results=True``).
 
     Returns
     -------
@@ -659,8 +711,13 @@ def run_schedule(sched: Schedule, variant="full", *, neurons=100, seed=0, progre
         finally:
             if report is not None:
                 report.close()
-    run_time = float(get_device()._last_run_time)
+    from brian2.core.network import Network as _Net
+
+    # wall time of the simulation: the runtime loop, or the compiled program (not its CPU time, which a busy
+    # machine would make look shorter)
+    run_time = float(get_device().timers["run_binary"] if standalone else get_device()._last_run_time)
     done = int(round(float(ctrl.k[0])))
+    _Net._globally_stopped = False   # the stop was ours (or a Ctrl-C, raised below): clear Brian2's flag
     if done < sched.n_samples:
         raise RunInterrupted(f"Diehl & Cook run interrupted after {max(done, 0)} of {sched.n_samples} samples",
                              t_reached=net.t)
@@ -672,7 +729,8 @@ def run_schedule(sched: Schedule, variant="full", *, neurons=100, seed=0, progre
     theta = np.asarray(E.ip_theta[:] / mV) if "ip_theta" in E.variables else np.zeros(neurons)
     res = None
     if results:
-        res = Results.from_network(net, duration=net.t, seed=seed, model="diehl_cook", variant=variant)
+        res = Results.from_network(net, duration=net.t, **{"seed": seed, "model": "diehl_cook", "variant": variant,
+                                                           **(attrs or {})})
     lab = sched.phase("label")
     assignments = assign_labels(responses[lab], sched.labels[lab], sched.n_classes)
     logger.info("Diehl & Cook %s: %d samples in %.1f s of simulation loop", variant, sched.n_samples, run_time)
@@ -734,6 +792,49 @@ def train_and_test(dataset, variant="full", *, neurons=100, n_train=None, n_test
     return out
 
 
+def receptive_fields(outcome: Outcome, ax=None):
+    """Draw each excitatory neuron's input weights as an image, labelled with its class.
+
+    Parameters
+    ----------
+    outcome : Outcome
+        A trained network (:func:`train_and_test`), or anything with ``weights`` (inputs x neurons, nS),
+        ``assignments`` and ``schedule.shape``.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    w = np.asarray(outcome.weights)
+    shape = tuple(outcome.schedule.shape)
+    n = w.shape[1]
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    h, wd = shape
+    canvas = np.full((rows * (h + 1) - 1, cols * (wd + 1) - 1), np.nan)
+    for k in range(n):
+        r, c = divmod(k, cols)
+        canvas[r * (h + 1):r * (h + 1) + h, c * (wd + 1):c * (wd + 1) + wd] = w[:, k].reshape(shape)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(max(5.0, 1 + 0.6 * cols), max(3.5, 0.6 * rows + 0.8)))
+    else:
+        fig = ax.figure
+    im = ax.imshow(canvas, cmap="hot_r", vmin=0, interpolation="nearest")
+    for k, label in enumerate(outcome.assignments):
+        r, c = divmod(k, cols)
+        ax.text(c * (wd + 1), r * (h + 1), "-" if label < 0 else str(label), fontsize=6, color="tab:blue",
+                va="top", ha="left")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.colorbar(im, ax=ax, label="input weight (nS)", shrink=0.8)
+    ax.set_title(f"receptive fields ({getattr(outcome, 'variant', '')}), class of each neuron in blue", fontsize=9)
+    return fig
+
+
 def evaluate(dataset, variant="full", *, neurons=100, n_train=None, n_test=None, seed=0, device="runtime",
              progress=False, n_label=None, **params) -> dict:
     """Train, label and test the Diehl & Cook network; return its accuracy and the load balancing of its layer.
@@ -772,3 +873,97 @@ def evaluate(dataset, variant="full", *, neurons=100, n_train=None, n_test=None,
     """
     return train_and_test(dataset, variant, neurons=neurons, n_train=n_train, n_test=n_test, n_label=n_label,
                           seed=seed, device=device, progress=progress, **params).measures()
+
+
+# -- ``homeonet run diehl_cook`` -----------------------------------------------------------------------------------
+
+def _experiment_parameters():
+    from homeonet.parameters import Parameter, ParameterSet
+
+    d = DEFAULTS
+    return ParameterSet((
+        Parameter("dataset", "digits", "image data set (homeonet.datasets)", choices=("digits", "mnist5k"),
+                  structural=True),
+        Parameter("variant", "full", "homeostatic scales kept (full: all three; see VARIANTS)",
+                  choices=tuple(VARIANTS), structural=True),
+        Parameter("neurons", 100, "excitatory neurons (and as many inhibitory ones)", low=2, structural=True),
+        Parameter("n_train", 0, "training images (0: the whole training split)", low=0, structural=True),
+        Parameter("n_label", 0, "training images shown again, frozen, to label the neurons (0: all n_train)",
+                  low=0, structural=True),
+        Parameter("n_test", 0, "test images (0: the whole test split)", low=0, structural=True),
+        Parameter("t_image", d["t_image"], "presentation of one image", low=0 * ms, low_open=True),
+        Parameter("t_rest", d["t_rest"], "rest after each image", low=0 * ms),
+        Parameter("max_rate", d["max_rate"], "input rate at full intensity", low=0 * Hz),
+        Parameter("boost_rate", d["boost_rate"], "added to max_rate at each repeat of an image", low=0 * Hz),
+        Parameter("theta_plus", d["theta_plus"], "adaptive threshold: increase per spike", low=0 * mV),
+        Parameter("w_per_input", d["w_per_input"], "total input weight of a neuron per input (78 nS / 784)",
+                  low=0 * nS, low_open=True),
+    ))
+
+
+#: Parameters of the ready-made experiment ``homeonet run diehl_cook`` (defaults from :data:`DEFAULTS`).
+PARAMETERS = _experiment_parameters()
+
+
+def run_experiment(values, *, seed=0, progress=True, attrs=None):
+    """Run ``homeonet run diehl_cook`` on the active Brian2 device: :func:`run_schedule` for *values*.
+
+    Parameters
+    ----------
+    values : Mapping
+        Resolved :data:`PARAMETERS`.
+    seed : int
+    progress : bool
+    attrs : dict, optional
+        Attributes stored with the results.
+
+    Returns
+    -------
+    homeonet.Results
+        With the outcome (:meth:`Outcome.to_results`).
+    """
+    sched = schedule(values["dataset"], n_train=values["n_train"] or None, n_test=values["n_test"] or None,
+                     n_label=values["n_label"] or None, seed=seed)
+    overrides = {k: values[k] for k in DEFAULTS if k in values}
+    out = run_schedule(sched, values["variant"], neurons=values["neurons"], seed=seed, progress=progress,
+                       results=True, attrs=attrs, **overrides)
+    return out.to_results()
+
+
+def measure_results(results, values=None):
+    """The canonical measures of a ``diehl_cook`` run: accuracy, usage entropy and Gini of the test responses.
+
+    Parameters
+    ----------
+    results : homeonet.Results
+        From :func:`run_experiment` (or loaded from its file).
+    values : Mapping, optional
+        Unused (the results carry what is needed).
+
+    Returns
+    -------
+    (dict, list of str)
+        The numeric :meth:`Outcome.measures` and summary lines.
+    """
+    out = Outcome.from_results(results)
+    m = out.measures()
+    chance = 100 / out.schedule.n_classes
+    lines = [f"{m['variant']} network, {m['neurons']} excitatory neurons: trained on {m['n_train']}, labelled on "
+             f"{m['n_label']}, tested on {m['n_test']} images",
+             f"test accuracy {100 * m['test_accuracy']:.1f}% (chance {chance:.0f}%), "
+             f"labelling images {100 * m['label_accuracy']:.1f}%",
+             f"usage entropy {m['usage_entropy']:.3f}, Gini {m['gini']:.3f}, population sparseness "
+             f"{m['population_sparseness']:.3f}, participation ratio {m['participation_ratio']:.1f} (test responses)",
+             f"{m['presentations']} presentations ({100 * m['repeated']:.1f}% of the images repeated, "
+             f"{m['capped']} capped), {m['samples_per_second']:.1f} samples/s of simulation"]
+    return {k: v for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}, lines
+
+
+def results_figure(results, values=None):
+    """The figure of a ``diehl_cook`` run: the learned receptive fields (:func:`receptive_fields`)."""
+    out = Outcome.from_results(results)
+    fig = receptive_fields(out)
+    m = out.measures()
+    fig.suptitle(f"homeonet diehl_cook: test accuracy {100 * m['test_accuracy']:.1f}%, usage entropy "
+                 f"{m['usage_entropy']:.3f}", fontsize=10)
+    return fig

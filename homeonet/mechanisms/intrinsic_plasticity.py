@@ -9,7 +9,7 @@ from brian2.units.fundamentalunits import DIMENSIONLESS
 
 from .._validate import HomeonetError, ParameterError, check_choice, check_quantity, unit_name
 from ..units import format_quantity, unit_string
-from ..mechanism import Contribution, Mechanism, Operation, Target
+from ..mechanism import Contribution, Mechanism, Operation, Target, check_expression, check_expression_units
 from .rate_sensor import sensor_or_default
 
 __all__ = ["IntrinsicPlasticity"]
@@ -146,11 +146,14 @@ class IntrinsicPlasticity(Mechanism):
             if not isinstance(value, str) or not value.isidentifier():
                 raise ParameterError(f"{label} must be a variable name, got {value!r}")
         self.input, self.hook = input, hook
-        if factor is not None and (not isinstance(factor, str) or not factor.strip()):
-            raise HomeonetError(f"factor must be an expression string or None, got {factor!r}")
         if factor is not None and self.rule != "diehl_cook":
-            raise HomeonetError(f"factor gates rule='diehl_cook' only, got rule={self.rule!r}")
-        self.factor = factor
+            raise ParameterError(f"factor gates rule='diehl_cook' only, got rule={self.rule!r}")
+        self.factor = None if factor is None else check_expression("factor", factor)
+
+    def validate(self, group, role):
+        """The gate of ``'diehl_cook'`` is dimensionless in the group."""
+        if role == "neurons" and self.factor is not None:
+            check_expression_units(self, "factor", self.factor, group, 1)
 
     def _eta_units(self):
         return {"rate": "hook units per Hz, e.g. 0.1*mV/Hz", "sorn": "hook units per spike, e.g. 0.05*mV",
