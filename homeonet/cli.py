@@ -86,6 +86,7 @@ class _Parser(argparse.ArgumentParser):
 def _build_parser():
     from homeonet import __version__
     from homeonet.models.experiments import DEFAULT
+    from homeonet.simulate import DEVICES
 
     parser = _Parser(prog="homeonet", description="Homeostatic plasticity in Brian2 networks.")
     parser.add_argument("--version", action="version", version=f"homeonet {__version__}")
@@ -111,8 +112,8 @@ def _build_parser():
     run.add_argument("--seed", default="1", metavar="S", help="random seed, an integer >= 0 (default 1)")
     run.add_argument("--out", default="homeonet-results", metavar="DIR",
                      help="output folder, created if needed (default: homeonet-results)")
-    run.add_argument("--device", default="runtime", choices=("runtime", "cpp_standalone"),
-                     help="Brian2 device (default runtime)")
+    run.add_argument("--device", default="runtime", choices=DEVICES,
+                     help="Brian2 device (default runtime; cuda_standalone needs brian2cuda and an NVIDIA GPU)")
     run.add_argument("--target", default="auto", choices=("auto", "numpy", "cython"),
                      help="code-generation target of the runtime device (default auto: cython when a "
                           "compiler works, else numpy)")
@@ -199,6 +200,9 @@ def _cmd_run(args):
     exp = get_experiment(args.model)
     values = _values(exp, args)
     seed = _seed(args.seed)
+    from homeonet.simulate import check_device
+
+    check_device(args.device)  # before any work: cuda_standalone needs brian2cuda
     names = [f"{exp.name}{tag}.{ext}" for tag in ("", ".incomplete") for ext in ("nc", "png", "txt")]
     out = _out_dir(args.out, names)
 

@@ -336,7 +336,7 @@ def _vogels(values):
     istdp = InhibitorySTDP(rho0=v.rho0, eta=v.eta, w_max=v.w_max,
                            factor=f"int(t >= {float(onset_time(v) / ms)!r}*ms)")
     net = recurrent_ei(ConductanceLIF(), N_E=v.N_E, N_I=v.N_I, p=v.p, w_e=v.w_e, w_i=v.w_i,
-                       N_in=1, rate_in=0 * Hz, p_in=0, w_in=0 * nS, synapse_mechanisms={"IE": [istdp]})
+                       N_in=0, synapse_mechanisms={"IE": [istdp]})
     for name in ("E", "I"):
         net[name].I_ext = v.I_ext
         net[name].v = "E_L + rand()*10*mV"
