@@ -141,7 +141,7 @@ def response_matrix(results, schedule=None, population=None, *, onsets=None, lab
     if not is_results:
         raise HomeonetError(f"results must be a homeonet Results or a SpikeMonitor, got {type(results).__name__}")
     ds = results.dataset
-    rate_pops = sorted(k[:-2] for k in ds.data_vars if k.endswith("_r") and ds[k].ndim == 2)
+    rate_pops = results.rate_populations
     if population is None:
         if len(rate_pops) != 1:
             raise HomeonetError(f"population must be given (one of {', '.join(rate_pops) or 'none recorded'})")

@@ -86,6 +86,7 @@ class _Parser(argparse.ArgumentParser):
 def _build_parser():
     from homeonet import __version__
     from homeonet.models.experiments import DEFAULT
+    from homeonet.simulate import DEVICES
 
     parser = _Parser(prog="homeonet", description="Homeostatic plasticity in Brian2 networks.")
     parser.add_argument("--version", action="version", version=f"homeonet {__version__}")
@@ -111,8 +112,8 @@ def _build_parser():
     run.add_argument("--seed", default="1", metavar="S", help="random seed, an integer >= 0 (default 1)")
     run.add_argument("--out", default="homeonet-results", metavar="DIR",
                      help="output folder, created if needed (default: homeonet-results)")
-    run.add_argument("--device", default="runtime", choices=("runtime", "cpp_standalone"),
-                     help="Brian2 device (default runtime)")
+    run.add_argument("--device", default="runtime", choices=DEVICES,
+                     help="Brian2 device (default runtime; cuda_standalone needs brian2cuda and an NVIDIA GPU)")
     run.add_argument("--target", default="auto", choices=("auto", "numpy", "cython"),
                      help="code-generation target of the runtime device (default auto: cython when a "
                           "compiler works, else numpy)")
@@ -161,7 +162,8 @@ def _cmd_list(args):
     width = max(map(len, EXPERIMENTS))
     for name, exp in EXPERIMENTS.items():
         mark = " (default)" if name == DEFAULT else ""
-        print(f"{name:<{width}}  {exp.description} [{exp.parameters['duration'].format(exp.duration)}]{mark}")
+        length = "" if exp.duration is None else f" [{exp.parameters['duration'].format(exp.duration)}]"
+        print(f"{name:<{width}}  {exp.description}{length}{mark}")
     return 0
 
 
@@ -203,6 +205,9 @@ def _cmd_run(args):
     exp = get_experiment(args.model)
     values = _values(exp, args)
     seed = _seed(args.seed)
+    from homeonet.simulate import check_device
+
+    check_device(args.device)  # before any work: cuda_standalone needs brian2cuda
     names = [f"{exp.name}{tag}.{ext}" for tag in ("", ".incomplete") for ext in ("nc", "png", "txt")]
     out = _out_dir(args.out, names)
 
@@ -218,10 +223,13 @@ def _cmd_run(args):
     start_scope()
     with use_device(args.device, target=args.target if args.device == "runtime" else None):
         brian_seed(seed)
-        net = exp.build(values)
         try:
-            results = simulate(net, values["duration"], progress=not args.quiet, desc=exp.name, seed=seed,
-                               **exp.record(values))
+            if exp.runner is not None:   # a protocol that ends by itself (a schedule of samples)
+                results = exp.runner(values, seed=seed, progress=not args.quiet, attrs=exp.record(values))
+            else:
+                net = exp.build(values)
+                results = simulate(net, values["duration"], progress=not args.quiet, desc=exp.name, seed=seed,
+                                   **exp.record(values))
         except RunInterrupted as stop:
             if stop.results is None:
                 print(f"homeonet: {stop}; nothing written", file=sys.stderr)
@@ -289,6 +297,8 @@ def _figure(results, exp, values, summary, theta):
 
     from homeonet.figures import homeostasis_figure
 
+    if exp.figure is not None:
+        return exp.figure(results, values)
     onset = summary["onset"]
     fig = homeostasis_figure(results, exp.population, target=exp.target_rate(values),
                              onset=None if onset is None else onset * second, theta=theta)

@@ -1,80 +1,254 @@
-r"""The Brian2 side of ``homeonet compare``: homeostatic mechanisms on a rate network, and the pairing figure.
+r"""``homeonet compare``: deep-learning normalizations and brain mechanisms measured on the same data.
 
-:func:`compare_brain` drives a feed-forward rate network (inputs -> one hidden layer of
-:class:`homeonet.models.RateNeuron` units) with random class patterns
-(:func:`homeonet.models.class_patterns`) and puts one homeostatic mechanism on the hidden
-layer. The unregulated network is deliberately unequal in unit usage: every hidden unit
-has its own input gain :math:`g_i` (log-normal, all its incoming weights multiplied by
-it) and its own threshold offset :math:`c_i \ge 0` (a negative external input), so that
+One pipeline for both sides. A *method* (:class:`Method`) is anything that maps a data set and a
+seed to the same dictionary of measures:
 
-.. math:: \tau \dot r_i = -r_i + \big[g_i \textstyle\sum_j w_{ij} \lambda_j(t) - c_i\big]_+ ,
+- ANN side: an MLP, or for images a small CNN, trained with one normalization
+  (:func:`homeonet.ann.train.evaluate`: torch's BatchNorm, LayerNorm, GroupNorm and weight
+  normalization, homeonet's SynapticScaling, IntrinsicPlasticity, DivisiveNormalization and
+  EquiNormalization); methods ``mlp:<norm>`` and ``cnn:<norm>``.
+- brain side: a Brian2 rate network driven by the data set's samples, whose hidden layer carries
+  one homeostatic mechanism (:func:`rate_network`; methods ``rate:<mechanism>``); and any other
+  network registered with :func:`register`, such as the spiking Diehl & Cook (2015) network and
+  its ablations (``diehl_cook:<variant>``, registered when :mod:`homeonet.models.diehl_cook` is
+  present).
 
-and a few units carry most of the activity while others stay silent. The mechanisms are
-the brain counterparts of the ANN normalizations (:data:`COUNTERPARTS`), one per scale:
+Every method returns ``test_accuracy`` (a fraction) and the coding measures of its hidden units'
+responses to the test samples (:func:`coding_measures`: usage entropy, Gini coefficient,
+population sparseness, participation-ratio dimensionality) and ``wall_time``. :func:`compare`
+runs every (data set, method, seed) *point* once, saves each finished point at once (a rerun
+resumes, and a run with other methods adds to the same folder), and returns one
+``xarray.Dataset`` over ``(dataset, condition, seed)`` (a condition is a method by name,
+``'mlp:batchnorm'``; the dimension is not called ``method``, which ``Dataset.sel`` reserves). :func:`summary` gives its mean and spread
+over seeds (``.mean('seed')``, ``.std('seed', ddof=1)``: with one seed the spread is undefined,
+NaN, and shown empty), the one table both sides share (:func:`write_tables`: CSV and Markdown,
+accuracy in %), and :func:`pair_figure` pairs each ANN normalization with the brain mechanisms of
+its scale (:data:`SCALES`).
 
-``none``                      no regulation
-``intrinsic_plasticity``      neuron scale: each unit's threshold moves toward a target rate
-``synaptic_scaling``          synapse scale: each unit's incoming weights scale multiplicatively
-``inhibitory_normalization``  layer scale: divisive normalization by the layer's summed drive
-``network_homeostasis``       network scale: one gain shared by the layer, toward a target mean rate
-
-After a transient (the first :math:`t_0` of the run, where the slow mechanisms learn),
-the response of every hidden unit to every later presentation (mean rate in the
-presentation window, :func:`homeonet.analysis.coding.response_matrix`) gives the same
-measures as the ANN side (:mod:`homeonet.ann.compare`): cross-validated decoding accuracy,
-usage entropy, Gini coefficient, population sparseness and participation ratio.
+The pairing by scale (Shen, Wang & Navlakha 2021): BatchNorm and IntrinsicPlasticity set each
+unit's gain and bias (neuron scale); weight normalization and SynapticScaling rescale each unit's
+incoming weights (synapse); LayerNorm, GroupNorm and divisive normalization normalize by the
+layer's activity (layer); equi-normalization balances the layers of the whole network (network).
 
 Examples::
 
-    >>> from homeonet.comparison import compare_brain
-    >>> ds = compare_brain(("none", "intrinsic_plasticity"), seeds=1, duration=2.0)  # doctest: +SKIP
-    >>> ds.usage_entropy.dims  # doctest: +SKIP
-    ('mechanism', 'seed')
+    >>> from homeonet.comparison import compare, summary
+    >>> ds = compare("digits", ["mlp:none", "mlp:batchnorm", "rate:intrinsic_plasticity"],
+    ...              seeds=2, brain_seeds=1)  # doctest: +SKIP
+    >>> ds.accuracy.dims  # doctest: +SKIP
+    ('dataset', 'condition', 'seed')
+    >>> summary(ds)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import logging
 import math
+import time
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from homeonet._io import atomic_write
-from homeonet._validate import _shown, HomeonetError, check_choice, check_count
+from homeonet._validate import (HomeonetError, OutputError, ParameterError, RunInterrupted, check_choice,
+                                check_count)
 
-__all__ = ["MECHANISMS", "METRICS", "COUNTERPARTS", "compare_brain", "summary_table", "pair_figure"]
+__all__ = ["MEASURES", "SCALES", "ANN_SCALES", "MECHANISMS", "COUNTERPARTS", "OFFLINE_DATASETS", "Method",
+           "METHODS", "register", "select", "coding_measures", "rate_network", "compare", "summary",
+           "markdown", "write_tables", "pair_figure"]
 
-#: Brain mechanisms of :func:`compare_brain`, from no regulation to the network scale.
-MECHANISMS = ("none", "intrinsic_plasticity", "synaptic_scaling", "inhibitory_normalization", "network_homeostasis")
+logger = logging.getLogger(__name__)
 
-#: Variables of the result, one value per (mechanism, seed).
-METRICS = ("decoding_accuracy", "usage_entropy", "gini", "population_sparseness", "participation_ratio", "mean_rate")
-
-#: The brain counterpart of each ANN normalization (:data:`homeonet.ann.train.NORMS`), at the same scale:
-#: BatchNorm and homeonet's IntrinsicPlasticity set each unit's gain/bias (neuron scale), weight
-#: normalization and SynapticScaling rescale each unit's incoming weights (synapse scale), LayerNorm,
-#: GroupNorm and divisive normalization normalize by the layer's activity (layer scale), equi-normalization
-#: balances the layers of the whole network (network scale).
-COUNTERPARTS = {
-    "none": "none",
-    "batchnorm": "intrinsic_plasticity",
-    "intrinsic_plasticity": "intrinsic_plasticity",
-    "weightnorm": "synaptic_scaling",
-    "synaptic_scaling": "synaptic_scaling",
-    "synaptic_scaling_rate": "synaptic_scaling",
-    "layernorm": "inhibitory_normalization",
-    "groupnorm": "inhibitory_normalization",
-    "divisive": "inhibitory_normalization",
-    "equinorm": "network_homeostasis",
+#: Measures of every point: name -> (table header, unit). ``accuracy`` is the test accuracy in percent
+#: (the ANN's own output; the brain networks' read-out, see each method), the rest describe the hidden
+#: units' responses to the test samples (:func:`coding_measures`).
+MEASURES = {
+    "accuracy": ("accuracy (%)", "%"),
+    "usage_entropy": ("usage entropy", "1"),
+    "gini": ("Gini", "1"),
+    "population_sparseness": ("pop. sparseness", "1"),
+    "participation_ratio": ("dimensionality", "1"),
+    "wall_time": ("wall time (s)", "s"),
 }
+_DIGITS = {"accuracy": 2, "usage_entropy": 4, "gini": 3, "population_sparseness": 3, "participation_ratio": 1,
+           "wall_time": 1}
 
-#: Scale of each brain mechanism (the figure's groups).
-SCALES = {"none": "none", "intrinsic_plasticity": "neuron", "synaptic_scaling": "synapse",
-          "inhibitory_normalization": "layer", "network_homeostasis": "network"}
+#: Spatial scales, in the order tables and figures show them ('all': several scales at once).
+SCALES = ("none", "neuron", "synapse", "layer", "network", "all")
 
-_TARGET = 5.0  # Hz, set point of the rate-regulating mechanisms
-_PRESENTATION = 0.05  # s, one stimulus presentation
+#: Scale of each ANN normalization (:data:`homeonet.ann.train.NORMS`).
+ANN_SCALES = {"none": "none", "batchnorm": "neuron", "intrinsic_plasticity": "neuron", "weightnorm": "synapse",
+              "synaptic_scaling": "synapse", "synaptic_scaling_rate": "synapse", "layernorm": "layer",
+              "groupnorm": "layer", "divisive": "layer", "equinorm": "network"}
 
+#: Mechanisms of the rate network (:func:`rate_network`) and their scales, from none to the network.
+MECHANISMS = {"none": "none", "intrinsic_plasticity": "neuron", "synaptic_scaling": "synapse",
+              "inhibitory_normalization": "layer", "network_homeostasis": "network"}
+
+#: The rate-network mechanism at the scale of each ANN normalization.
+COUNTERPARTS = {norm: next(m for m, s in MECHANISMS.items() if s == scale) for norm, scale in ANN_SCALES.items()}
+
+#: Data sets every method can use offline (:mod:`homeonet.datasets`); ``--dataset all``.
+OFFLINE_DATASETS = ("digits", "mnist5k", "mnist1d")
+_IMAGES = ("digits", "mnist5k", "mnist", "fashion_mnist", "cifar10")
+_TORCHVISION = ("mnist", "fashion_mnist", "cifar10")
+
+
+@dataclass(frozen=True)
+class Method:
+    """One entry of the comparison: a network with one normalization or mechanism.
+
+    Attributes
+    ----------
+    name : str
+        ``'<network>:<variant>'``, e.g. ``'mlp:batchnorm'``, ``'rate:synaptic_scaling'``.
+    side : {'ann', 'brain'}
+    network, variant : str
+    scale : str
+        One of :data:`SCALES`: what it pairs with on the other side.
+    run : callable
+        ``run(dataset_name, seed=seed, progress=bool, **options) -> dict`` with ``test_accuracy``
+        (fraction), ``usage_entropy``, ``gini``, ``population_sparseness``,
+        ``participation_ratio`` and ``wall_time`` (s); other keys are ignored.
+    options : dict
+        Default options; the resolved options are part of a point's identity (its file name).
+    datasets : tuple of str or None
+        Data sets it can run on (None: every one).
+    description : str
+    """
+
+    name: str
+    side: str
+    network: str
+    variant: str
+    scale: str
+    run: Callable
+    options: dict = field(default_factory=dict)
+    datasets: tuple | None = None
+    description: str = ""
+
+    def applies(self, dataset: str) -> bool:
+        """Whether the method runs on *dataset*."""
+        return self.datasets is None or dataset in self.datasets
+
+
+#: Registered methods by name (see :func:`register`).
+METHODS: dict = {}
+
+
+def register(method: Method) -> Method:
+    """Add *method* to :data:`METHODS` (replacing one of the same name) and return it.
+
+    Parameters
+    ----------
+    method : Method
+
+    Returns
+    -------
+    Method
+
+    Raises
+    ------
+    ParameterError
+        A side or scale that is not known.
+    """
+    check_choice("side", method.side, ("ann", "brain"))
+    check_choice("scale", method.scale, SCALES)
+    METHODS[method.name] = method
+    return method
+
+
+def _run_ann(dataset, seed=0, *, norm, model, progress=False, **options):
+    from homeonet.ann.train import evaluate
+
+    return evaluate(dataset, seed, norm=norm, model=model, progress=progress, **options)
+
+
+#: ANN training settings (:func:`homeonet.ann.train.evaluate`); the hidden sizes default by network.
+_ANN_OPTIONS = {"epochs": 20, "batch_size": 64, "lr": 1e-3}
+
+for _model, _datasets in (("mlp", None), ("cnn", _IMAGES)):
+    for _norm, _scale in ANN_SCALES.items():
+        register(Method(f"{_model}:{_norm}", "ann", _model, _norm, _scale,
+                        functools.partial(_run_ann, norm=_norm, model=_model), dict(_ANN_OPTIONS), _datasets,
+                        f"{_model.upper()} with {_norm}"))
+
+
+def select(names) -> list:
+    """Methods from names: full names (``'mlp:batchnorm'``), networks (``'rate'``: all its variants),
+    ``'ann'`` or ``'brain'`` (every method of that side).
+
+    Parameters
+    ----------
+    names : str or sequence of str
+        A comma-separated string or a list.
+
+    Returns
+    -------
+    list of Method
+        Without repetitions, in the order given.
+
+    Raises
+    ------
+    ParameterError
+        An unknown name (the message lists the accepted ones).
+    """
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    out = []
+    for name in names:
+        found = [m for m in METHODS.values() if name in (m.name, m.network, m.side)]
+        if not found:
+            networks = sorted({m.network for m in METHODS.values()})
+            raise ParameterError(f"methods: unknown method {name!r}; give NETWORK:VARIANT (e.g. mlp:batchnorm, "
+                                 f"rate:synaptic_scaling), a network ({', '.join(networks)}), 'ann' or 'brain'")
+        out += [m for m in found if m not in out]
+    if not out:
+        raise ParameterError("methods must name at least one method")
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- measures
+
+def coding_measures(responses) -> dict:
+    r"""Load-balancing and coding measures of a ``(samples x units)`` response matrix, the same for both sides.
+
+    Usage entropy :math:`H = -\sum_i p_i \log p_i / \log N` with
+    :math:`p_i = \langle r_i \rangle / \sum_j \langle r_j \rangle` (1: every unit equally used),
+    the Gini coefficient of the usage, the Treves-Rolls population sparseness (mean over samples)
+    and the participation-ratio dimensionality :math:`(\sum \lambda)^2 / \sum \lambda^2` of the
+    response covariance (:mod:`homeonet.analysis.coding`).
+
+    Parameters
+    ----------
+    responses : array_like
+        ``(samples, units)``, non-negative (rates, ReLU activations, spike counts).
+
+    Returns
+    -------
+    dict
+        ``usage_entropy``, ``gini``, ``population_sparseness``, ``participation_ratio``; all NaN
+        when the matrix is not finite or every unit is silent.
+    """
+    from homeonet.analysis.coding import gini, participation_ratio, population_sparseness, usage_entropy
+
+    X = np.asarray(responses, dtype=float)
+    if X.ndim != 2 or X.size == 0 or not np.isfinite(X).all() or not X.mean(axis=0).sum() > 0:
+        return dict.fromkeys(("usage_entropy", "gini", "population_sparseness", "participation_ratio"), math.nan)
+    with warnings.catch_warnings():  # silent samples have no sparseness: nanmean skips them
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sparseness = float(np.nanmean(population_sparseness(X)))
+    return {"usage_entropy": float(usage_entropy(X)), "gini": float(gini(X)), "population_sparseness": sparseness,
+            "participation_ratio": float(participation_ratio(X))}
+
+
+# ----------------------------------------------------------------------------------------------- rate network
 
 def _mechanism(name, target):
     """The hidden layer's and its input synapses' mechanisms for *name*."""
@@ -96,311 +270,521 @@ def _mechanism(name, target):
         return [ss], [ss]
     if name == "inhibitory_normalization":
         return [DivisiveNormalization(gamma=80 * Hz, sigma=10 * Hz, n=1.0)], []
-    if name == "network_homeostasis":
-        return [GlobalHomeostasis(gamma=target * Hz, tau_H=100 * ms, tau_G=300 * ms, period=10 * ms,
-                                  G_min=0.05, G_max=20.0, sensor=sensor)], []
-    raise HomeonetError(f"mechanism must be one of {', '.join(MECHANISMS)}; got {name!r}")  # pragma: no cover
+    return [GlobalHomeostasis(gamma=target * Hz, tau_H=100 * ms, tau_G=300 * ms, period=10 * ms,
+                              G_min=0.05, G_max=20.0, sensor=sensor)], []
 
 
-def _noisy_patterns(n_classes, n_inputs, seed, exemplars=10, noise=0.4):
-    """Class prototypes (:func:`homeonet.models.class_patterns`) and noisy exemplars of each.
-
-    An exemplar moves a fraction *noise* of its class's active inputs to random inactive ones, so
-    presentations of one class differ and decoding is not trivially perfect.
-    """
-    from brian2 import Hz
-
-    from homeonet.models import StimulusSet, class_patterns
-
-    proto = np.asarray(class_patterns(n_classes, n_inputs, active_fraction=0.2, rate_on=40 * Hz, rate_off=2 * Hz,
-                                      seed=seed).patterns / Hz)
-    rng = np.random.default_rng([seed, 11])
-    rows, labels = [], []
-    for c, p in enumerate(proto):
-        on, off = np.flatnonzero(p > p.min()), np.flatnonzero(p == p.min())
-        k = min(int(round(noise * on.size)), off.size)
-        for _ in range(exemplars):
-            x = p.copy()
-            x[rng.choice(on, k, replace=False)], x[rng.choice(off, k, replace=False)] = p.min(), p.max()
-            rows.append(x)
-            labels.append(c)
-    return StimulusSet(patterns=np.asarray(rows) * Hz, labels=np.asarray(labels))
+def _input_rates(d, rate_max):
+    """Samples of data set *d* as input rates in Hz: intensities times *rate_max*; other features
+    (``mnist1d``) mapped to [0, 1] with the training set's range first."""
+    if d.image:
+        return d.x_train * rate_max, d.x_test * rate_max
+    lo, hi = d.x_train.min(axis=0), d.x_train.max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    return (np.clip((d.x_train - lo) / span, 0, 1) * rate_max, np.clip((d.x_test - lo) / span, 0, 1) * rate_max)
 
 
-def _run_one(mechanism, seed, duration, transient, n_hidden, n_inputs, n_classes):
-    """One simulation; returns the measures of the hidden layer after the transient."""
-    import brian2
-    from brian2 import Hz, ms, second
+def rate_network(dataset="digits", seed: int = 0, *, mechanism: str = "none", n_hidden: int = 100,
+                 n_adapt: int = 100, n_fit: int = 400, n_test: int = 200, presentation: float = 0.05,
+                 rate_max: float = 40.0, target: float = 5.0, progress: bool = False) -> dict:
+    r"""A Brian2 rate network driven by a data set's samples, with one homeostatic mechanism on its hidden layer.
 
-    from homeonet.analysis.coding import (decoding_accuracy, gini, participation_ratio, population_sparseness,
-                                          response_matrix, usage_entropy)
-    from homeonet.models import RateNeuron, feedforward
-    from homeonet.simulate import simulate
+    Each sample is presented for *presentation* seconds as input rates (pixel intensity times
+    *rate_max*; :mod:`homeonet.datasets`). The hidden layer (:class:`homeonet.models.RateNeuron`,
+    all-to-all input weights) is deliberately unequal in unit usage when unregulated: each unit has
+    its own input gain :math:`g_i` (log-normal) and threshold offset :math:`c_i` (uniform up to 0.8
+    times the mean input rate),
 
-    brian2.seed(seed)
-    rng = np.random.default_rng([seed, 7])
-    stim = _noisy_patterns(n_classes, n_inputs, seed)
-    n_pres = max(2, int(round(duration / _PRESENTATION)))
-    schedule = stim.sequence(n_pres, duration=_PRESENTATION * second, seed=seed + 1000)
-    neurons, syn = _mechanism(mechanism, _TARGET)
-    net = feedforward((n_hidden,), RateNeuron(r_max=200 * Hz), schedule, mechanisms=[neurons],
-                      synapse_mechanisms=[syn], seed=seed, record={"L1": ["r"]}, record_dt=1 * ms)
-    # heterogeneous units: a log-normal input gain per unit and a threshold offset per unit
-    gain = rng.lognormal(0.0, 0.8, n_hidden)
-    offset = rng.uniform(0.0, 8.0, n_hidden)
-    W = net["W1"]
-    W.w = np.asarray(W.w[:]) * gain[np.asarray(W.j[:])]
-    net["L1"].I_ext = -offset * Hz
-    results = simulate(net, duration * second, progress=False, level=1)
-    X, labels = response_matrix(results, schedule, "L1", offset=10 * ms)
-    keep = np.asarray(schedule.onsets / second) >= transient
-    X, labels = np.asarray(X, float)[keep], np.asarray(labels)[keep]
-    row = {"mean_rate": float(X.mean()) if X.size else math.nan}
-    if X.size == 0 or not np.isfinite(X).all() or not X.mean(axis=0).sum() > 0:
-        return {**{m: math.nan for m in METRICS}, **row}
-    counts = np.unique(labels, return_counts=True)[1]
-    cv = int(min(5, counts.min()))
-    row["decoding_accuracy"] = (float(decoding_accuracy(X, labels, cv=cv, seed=seed))
-                                if len(counts) >= 2 and cv >= 2 else math.nan)
-    row["usage_entropy"] = float(usage_entropy(X))
-    row["gini"] = float(gini(X))
-    row["population_sparseness"] = float(np.nanmean(population_sparseness(X)))
-    row["participation_ratio"] = float(participation_ratio(X))
-    return row
+    .. math:: \tau \dot r_i = -r_i + \big[g_i \textstyle\sum_j w_{ij} \lambda_j(t) - c_i\big]_+ ,
 
-
-def _mechanisms(mechanisms):
-    if isinstance(mechanisms, str):
-        mechanisms = [m.strip() for m in mechanisms.split(",") if m.strip()]
-    try:
-        mechanisms = list(mechanisms)
-    except TypeError:
-        raise HomeonetError(f"mechanisms must be a list of names from {', '.join(MECHANISMS)}; "
-                            f"got {mechanisms!r}") from None
-    if not mechanisms:
-        raise HomeonetError(f"mechanisms must name at least one of {', '.join(MECHANISMS)}")
-    out = []
-    for m in mechanisms:
-        if not isinstance(m, str) or m not in MECHANISMS:
-            raise HomeonetError(f"mechanisms: unknown mechanism {m!r}; choose from {', '.join(MECHANISMS)}")
-        if m not in out:
-            out.append(m)
-    return out
-
-
-def _seconds(name, value, minimum):
-    try:
-        from brian2 import Quantity, second
-
-        if isinstance(value, Quantity):
-            value = float(value / second)
-        value = float(value)
-    except Exception:
-        raise HomeonetError(f"{name} must be a time in seconds >= {minimum}; got {_shown(value)}") from None
-    if not math.isfinite(value) or value < minimum:
-        raise HomeonetError(f"{name} must be a time in seconds >= {minimum}; got {_shown(value)}")
-    return value
-
-
-def compare_brain(mechanisms=MECHANISMS, seeds=3, duration=6.0, transient=None, n_hidden=40, n_inputs=60,
-                  n_classes=6, out=None, progress=False):
-    r"""Run each homeostatic mechanism over seeds on a heterogeneous rate network; measure hidden-unit usage.
+    so that a few units carry most of the activity. *mechanism* (:data:`MECHANISMS`) regulates it:
+    an adaptive threshold toward *target* Hz (neuron scale), multiplicative scaling of each unit's
+    incoming weights (synapse), divisive normalization by the layer's summed drive (layer), or one
+    gain for the layer toward a target mean rate (network). Three phases: *n_adapt* training samples
+    (the mechanisms settle), *n_fit* training samples (responses fit a linear read-out, multinomial
+    logistic regression on standardised rates) and *n_test* test samples (accuracy of that read-out,
+    and the coding measures of the responses, :func:`coding_measures`). The response of a unit to a
+    presentation is its mean rate after the first 10 ms.
 
     Parameters
     ----------
-    mechanisms : sequence of str or str
-        Names from :data:`MECHANISMS` (a comma-separated string is accepted).
-    seeds : int
-        Number of seeds (>= 1); seed ``k`` draws the patterns, the presentation order, the
-        weights and the unit heterogeneity.
-    duration : float or Quantity
-        Simulated time of one run in seconds (>= 0.5; default 4 s; presentations of 50 ms).
-    transient : float or Quantity, optional
-        Learning phase excluded from the measures (seconds, in [0, duration); default
-        ``duration / 2``): the measures use the presentations that start after it.
-    n_hidden, n_inputs, n_classes : int
-        Sizes of the hidden layer (>= 2), the input layer (>= 5) and the number of classes (>= 2).
-    out : str or Path, optional
-        Folder (created if needed) for ``brain_compare.nc``, ``brain_compare.csv`` and
-        ``brain_compare.md``, each written atomically.
+    dataset : str
+        One of :data:`OFFLINE_DATASETS`.
+    seed : int
+        Seeds the samples drawn, the weights and the units' heterogeneity (and Brian2).
+    mechanism : str
+        One of :data:`MECHANISMS`.
+    n_hidden, n_adapt, n_fit, n_test : int
+        Hidden units (>= 2) and presentations of each phase (>= 1; *n_fit* >= 2 per class is
+        needed for the read-out).
+    presentation : float
+        Seconds per sample (> 0.01).
+    rate_max : float
+        Input rate of a full-intensity pixel, Hz (> 0).
+    target : float
+        Set point of the rate-regulating mechanisms, Hz (> 0).
     progress : bool
-        Print one line per finished run.
+        Unused (the caller shows progress over points); accepted for the method protocol.
+
+    Returns
+    -------
+    dict
+        ``test_accuracy`` (fraction), the coding measures, ``mean_rate`` (Hz, test phase) and
+        ``wall_time`` (s).
+
+    Raises
+    ------
+    ParameterError
+        A bad argument.
+    RunInterrupted
+        The simulation was stopped early (one Ctrl-C stops a Brian2 run at the current step).
+
+    Notes
+    -----
+    Runs use the current Brian2 code-generation target with a 1 ms time step (restored after).
+    """
+    import brian2
+    from brian2 import Hz, TimedArray, ms, second
+
+    from homeonet import datasets
+    from homeonet.analysis.coding import _decoder, response_matrix
+    from homeonet.models import RateNeuron, feedforward
+    from homeonet.models.stimuli import Schedule
+    from homeonet.simulate import simulate
+
+    check_choice("dataset", dataset, OFFLINE_DATASETS)
+    check_choice("mechanism", mechanism, MECHANISMS)
+    n_hidden = check_count("n_hidden", n_hidden, minimum=2)
+    n_adapt, n_fit, n_test = (check_count(k, v) for k, v in (("n_adapt", n_adapt), ("n_fit", n_fit),
+                                                            ("n_test", n_test)))
+    for name, value, low in (("presentation", presentation, 0.01), ("rate_max", rate_max, 0.0),
+                             ("target", target, 0.0)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= low:
+            raise ParameterError(f"{name} must be a number > {low:g}; got {value!r}")
+    t0 = time.perf_counter()
+    d = datasets.load(dataset)
+    x_train, x_test = _input_rates(d, rate_max)
+    rng = np.random.default_rng([seed, 7])
+    pick = rng.choice(len(x_train), n_adapt + n_fit, replace=len(x_train) < n_adapt + n_fit)
+    test = rng.choice(len(x_test), n_test, replace=len(x_test) < n_test)
+    rows = np.concatenate([x_train[pick], x_test[test]])
+    labels = np.concatenate([d.y_train[pick], d.y_test[test]])
+    n = len(rows)
+    schedule = Schedule(rates=TimedArray(rows * Hz, dt=presentation * second), labels=labels,
+                        onsets=np.arange(n) * presentation * second, duration=presentation * second)
+    old_dt = brian2.defaultclock.dt
+    brian2.defaultclock.dt = 1 * ms
+    try:
+        brian2.seed(seed)
+        neurons, syn = _mechanism(mechanism, target)
+        net = feedforward((n_hidden,), RateNeuron(r_max=200 * Hz), schedule, mechanisms=[neurons],
+                          synapse_mechanisms=[syn], seed=seed, record={"L1": ["r"]}, record_dt=1 * ms)
+        gain = rng.lognormal(0.0, 0.8, n_hidden)  # heterogeneous units: a gain and an offset each
+        offset = rng.uniform(0.0, 0.8, n_hidden) * float(rows.mean())
+        W = net["W1"]
+        W.w = np.asarray(W.w[:]) * gain[np.asarray(W.j[:])]
+        net["L1"].I_ext = -offset * Hz
+        duration = n * presentation * second
+        results = simulate(net, duration, progress=False, level=1)
+        if float(net.t / second) < float(duration / second) - 0.5e-3:  # Brian2 turned a Ctrl-C into a stop
+            raise RunInterrupted(f"the rate network was stopped at {float(net.t / second):.3g} s of "
+                                 f"{float(duration / second):.3g} s")
+    finally:
+        brian2.defaultclock.dt = old_dt
+    X, y = response_matrix(results, schedule, "L1", offset=10 * ms)
+    X = np.asarray(X, dtype=float)
+    fit, held = slice(n_adapt, n_adapt + n_fit), slice(n_adapt + n_fit, n)
+    row = {"mean_rate": float(X[held].mean())}
+    if not np.isfinite(X).all() or len(np.unique(y[fit])) < 2:
+        acc = math.nan
+    else:
+        acc = float(_decoder(1.0, 1000).fit(X[fit], y[fit]).score(X[held], y[held]))
+    return {"test_accuracy": acc, **coding_measures(X[held]), **row, "wall_time": time.perf_counter() - t0}
+
+
+_RATE_OPTIONS = {"n_hidden": 100, "n_adapt": 100, "n_fit": 400, "n_test": 200, "presentation": 0.05,
+                 "rate_max": 40.0, "target": 5.0}
+
+for _mech, _scale in MECHANISMS.items():
+    register(Method(f"rate:{_mech}", "brain", "rate", _mech, _scale,
+                    functools.partial(rate_network, mechanism=_mech), dict(_RATE_OPTIONS), OFFLINE_DATASETS,
+                    f"Brian2 rate network, {_mech.replace('_', ' ')}"))
+
+#: Scale of each variant of the Diehl & Cook network (:mod:`homeonet.models.diehl_cook`): its adaptive
+#: threshold acts on neurons, its weight normalization on synapses, its lateral inhibition on the layer.
+DIEHL_COOK_SCALES = {"threshold_only": "neuron", "normalization_only": "synapse", "inhibition_only": "layer"}
+
+
+def _register_diehl_cook():
+    """Register every variant of the spiking Diehl & Cook network as a brain method, when present."""
+    try:
+        from homeonet.models import diehl_cook
+    except ImportError:
+        return
+    for variant, description in diehl_cook.VARIANTS.items():
+        register(Method(f"diehl_cook:{variant}", "brain", "diehl_cook", variant,
+                        DIEHL_COOK_SCALES.get(variant, "all"), functools.partial(diehl_cook.evaluate, variant=variant),
+                        {"neurons": 100, "n_train": None, "n_test": None, "device": "runtime"}, ("digits", "mnist5k"),
+                        f"spiking Diehl & Cook (2015) network: {description}"))
+
+
+_register_diehl_cook()
+
+
+# ----------------------------------------------------------------------------------------------- the pipeline
+
+def _checked_out(out) -> Path:
+    """The output folder, created and probed for writing (with its ``points`` folder); the comparison's
+    files must not exist as folders (before any work)."""
+    from homeonet._io import check_output_paths
+
+    path = check_output_paths(out, ("compare.nc", "compare.csv", "compare.md", "compare_pairs.png"), option="out")
+    check_output_paths(path / "points", (), option="out")
+    return path
+
+
+def _seeds(name, value, minimum):
+    if isinstance(value, (list, tuple, range, np.ndarray)):
+        seeds = [check_count(f"{name}[{k}]", s, minimum=0) for k, s in enumerate(value)]
+        return list(dict.fromkeys(seeds))
+    return list(range(check_count(name, value, minimum=minimum)))
+
+
+def _datasets(datasets, root) -> list:
+    from_text = isinstance(datasets, str)
+    names = [n.strip() for n in datasets.split(",") if n.strip()] if from_text else list(datasets)
+    if names == ["all"]:
+        names = list(OFFLINE_DATASETS)
+    choices = OFFLINE_DATASETS + _TORCHVISION + ("generated",)
+    if not names:
+        raise ParameterError(f"dataset must name at least one of {', '.join(choices)} or 'all'")
+    for n in names:
+        if n not in choices:
+            raise ParameterError(f"dataset must be one of {', '.join(choices)} or 'all'; got {n!r}")
+        if n in _TORCHVISION and (root is None or not Path(root).is_dir()):
+            raise ParameterError(f"dataset {n!r} is read from a local folder (torchvision layout): give root, "
+                                 f"an existing folder; got {None if root is None else str(root)!r}")
+    return list(dict.fromkeys(names))
+
+
+def _resolved(method: Method, options: dict, root) -> dict:
+    """The method's default options updated by ``options[network]`` (unknown names refused)."""
+    given = dict(options.get(method.network, {}))
+    unknown = sorted(set(given) - set(method.options) - ({"hidden"} if method.side == "ann" else set()))
+    if unknown:
+        raise ParameterError(f"options: {method.network} takes {', '.join(sorted(method.options))}; "
+                             f"got {', '.join(unknown)}")
+    resolved = {**method.options, **given}
+    if method.side == "ann" and root is not None:
+        resolved["root"] = str(root)
+    return resolved
+
+
+def _identity(method: Method, dataset: str, seed: int, options: dict) -> dict:
+    from homeonet import __version__
+
+    return {"method": method.name, "dataset": dataset, "seed": int(seed), "options": options, "version": __version__}
+
+
+def _point_path(folder: Path, ident: dict) -> Path:
+    digest = hashlib.sha1(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return folder / f"{ident['dataset']}-{ident['method'].replace(':', '-')}-s{ident['seed']}-{digest}.json"
+
+
+def _read_point(path: Path):
+    try:
+        point = json.loads(path.read_text())
+        point["measures"] = {k: float(point["measures"][k]) for k in MEASURES}
+        return point
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        warnings.warn(f"ignoring unreadable comparison point {str(path)!r} ({err})", RuntimeWarning, stacklevel=3)
+        return None
+
+
+def _measures(method: Method, result) -> dict:
+    """A method's result as the table's measures: accuracy in %, the rest as they are."""
+    try:
+        values = {k: float(result[k]) for k in ("test_accuracy", *list(MEASURES)[1:])}
+    except (KeyError, TypeError, ValueError) as err:
+        raise HomeonetError(f"method {method.name} returned no usable {err}; a method returns test_accuracy, "
+                            f"{', '.join(list(MEASURES)[1:])}") from None
+    return {"accuracy": 100.0 * values.pop("test_accuracy"), **values}
+
+
+def compare(datasets="digits", methods="mlp", seeds=5, *, brain_seeds=3, out=None, options=None, root=None,
+            resume: bool = True, progress: bool = False):
+    """Run every method on every data set over seeds; one result for both sides.
+
+    Parameters
+    ----------
+    datasets : str or sequence of str
+        Names (a comma-separated string is accepted): :data:`OFFLINE_DATASETS`, ``'all'`` (those
+        three), ``'generated'``, or a torchvision set (``'mnist'``, ``'fashion_mnist'``,
+        ``'cifar10'``) read from *root*.
+    methods : str or sequence of str
+        See :func:`select`; a method is run on the data sets it applies to (the CNN on images,
+        the brain networks on the offline sets).
+    seeds : int or sequence of int
+        ANN seeds: ``K`` runs seeds ``0 .. K-1`` (0 skips the ANN methods); or the seeds themselves.
+    brain_seeds : int or sequence of int
+        The same for the brain methods (their runs take longer). Default: 3.
+    out : str or Path, optional
+        Folder (created if needed, checked for writing before any work). Every finished point is
+        saved at once as ``points/*.json`` (named by a hash of the method, data set, seed, options
+        and homeonet version), so an interrupted comparison resumes and a second one with other
+        methods or data sets adds to the first; ``compare.nc`` (every finished point with the
+        current options), ``compare.csv`` and ``compare.md`` (:func:`write_tables`) are rewritten
+        at the end.
+    options : dict, optional
+        Options by network, e.g. ``{'mlp': {'epochs': 10}, 'rate': {'n_hidden': 50}}``; they
+        override each method's defaults (:attr:`Method.options`).
+    root : str or Path, optional
+        Folder of the torchvision data sets.
+    resume : bool
+        Reuse finished points in *out*. Default: True.
+    progress : bool
+        A progress bar over points.
 
     Returns
     -------
     xarray.Dataset
-        Variables :data:`METRICS` over dims ``(mechanism, seed)``; attributes hold the settings.
+        Variables :data:`MEASURES` over ``(dataset, condition, seed)``, a condition being a method's
+        name (NaN where a method does not apply or a seed was not run); coordinates ``side``,
+        ``network``, ``method`` (the normalization, mechanism or variant) and ``scale`` on
+        ``condition``.
 
-    Notes
-    -----
-    Runs use the current Brian2 code-generation target with a 1 ms time step (restored after);
-    with the numpy target a 4 s run takes a few seconds.
+    Raises
+    ------
+    ParameterError, OutputError
+        Bad arguments or an unusable *out*, before any work.
+    RunInterrupted
+        Ctrl-C: the finished points are kept in *out*; rerunning the same call resumes.
     """
-    import brian2
-    import xarray as xr
+    chosen = select(methods)
+    names = _datasets(datasets, root)
+    seed_lists = {"ann": _seeds("seeds", seeds, 0), "brain": _seeds("brain_seeds", brain_seeds, 0)}
+    options = dict(options or {})
+    unknown = sorted(set(options) - {m.network for m in METHODS.values()})
+    if unknown:
+        raise ParameterError(f"options: unknown network {unknown[0]!r}; networks: "
+                             f"{', '.join(sorted({m.network for m in METHODS.values()}))}")
+    resolved = {m.name: _resolved(m, options, root) for m in METHODS.values()}
+    folder = None if out is None else _checked_out(out) / "points"
+    todo = [(m, d, s) for d in names for m in chosen if m.applies(d) for s in seed_lists[m.side]]
+    if not todo:
+        raise ParameterError("methods, dataset and seeds leave nothing to run (a CNN needs images, the brain "
+                             "networks an offline data set, and each side at least one seed)")
+    points, done = {}, 0
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
 
-    names = _mechanisms(mechanisms)
-    n_seeds = check_count("seeds", seeds)
-    duration = _seconds("duration", duration, 0.5)
-    transient = duration / 2 if transient is None else _seconds("transient", transient, 0.0)
-    if not transient < duration:
-        raise HomeonetError(f"transient must be below duration ({duration} s); got {transient}")
-    n_hidden = check_count("n_hidden", n_hidden, minimum=2)
-    n_inputs = check_count("n_inputs", n_inputs, minimum=5)
-    n_classes = check_count("n_classes", n_classes, minimum=2)
-    out_dir = None
-    if out is not None:
-        out_dir = Path(out)
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise HomeonetError(f"out: cannot create folder {str(out_dir)!r} ({err.strerror})") from None
-    data = {m: np.full((len(names), n_seeds), np.nan) for m in METRICS}
-    old_dt = brian2.defaultclock.dt
-    brian2.defaultclock.dt = 1 * brian2.ms
+        bar = tqdm(total=len(todo), desc="compare", unit="point")
     try:
-        for a, name in enumerate(names):
-            for s in range(n_seeds):
-                row = _run_one(name, s, duration, transient, n_hidden, n_inputs, n_classes)
-                for m in METRICS:
-                    data[m][a, s] = row[m]
-                if progress:
-                    print(f"brain {name} seed {s}: usage entropy {row['usage_entropy']:.3f}, "
-                          f"decoding {row['decoding_accuracy']:.3f}", flush=True)
+        for method, dataset, seed in todo:
+            ident = _identity(method, dataset, seed, resolved[method.name])
+            path = None if folder is None else _point_path(folder, ident)
+            point = _read_point(path) if path is not None and resume and path.exists() else None
+            if point is None:
+                if bar is not None:
+                    bar.set_postfix_str(f"{dataset} {method.name} seed {seed}")
+                result = method.run(dataset, seed=seed, progress=False, **resolved[method.name])
+                point = {**ident, "measures": _measures(method, result)}
+                if path is not None:
+                    text = json.dumps(point, indent=1, default=str)
+                    atomic_write(path, lambda tmp, text=text: Path(tmp).write_text(text))
+                logger.info("compare: %s %s seed %d: %s", dataset, method.name, seed, point["measures"])
+            points[(dataset, method.name, seed)] = point
+            done += 1
+            if bar is not None:
+                bar.update()
+    except KeyboardInterrupt as err:
+        kept = f"; they are kept in {str(out)!r}: run the same command again to resume" if out is not None else ""
+        why = f" ({err})" if str(err) else ""
+        raise RunInterrupted(f"interrupted after {done} of {len(todo)} points{why}{kept}") from None
     finally:
-        brian2.defaultclock.dt = old_dt
-    ds = xr.Dataset({m: (("mechanism", "seed"), v) for m, v in data.items()},
-                    coords={"mechanism": names, "seed": np.arange(n_seeds)},
-                    attrs={"duration_s": duration, "transient_s": transient, "n_hidden": n_hidden,
-                           "n_inputs": n_inputs, "n_classes": n_classes, "target_rate_Hz": _TARGET,
-                           "presentation_s": _PRESENTATION})
-    if out_dir is not None:
-        atomic_write(out_dir / "brain_compare.nc", lambda tmp: ds.to_netcdf(tmp))
-        atomic_write(out_dir / "brain_compare.csv", lambda tmp: _summary(ds).to_csv(tmp, index=False))
-        table = summary_table(ds)
-        atomic_write(out_dir / "brain_compare.md", lambda tmp: Path(tmp).write_text(table))
+        if bar is not None:
+            bar.close()
+    if folder is not None:  # merge: every finished point in the folder made with the current options
+        for path in sorted(folder.glob("*.json")):
+            point = _read_point(path)
+            method = None if point is None else METHODS.get(point.get("method"))
+            if method is None or (point["dataset"], method.name, point["seed"]) in points:
+                continue
+            # same options (and version) iff the file has the name the current options give
+            if path == _point_path(folder, _identity(method, point["dataset"], point["seed"], resolved[method.name])):
+                points[(point["dataset"], method.name, point["seed"])] = point
+    ds = _dataset(points.values())
+    if out is not None:
+        path = Path(out)
+        atomic_write(path / "compare.nc", lambda tmp: ds.to_netcdf(tmp))
+        write_tables(ds, path / "compare")
     return ds
 
 
-_SHOWN = ("decoding_accuracy", "usage_entropy", "gini", "population_sparseness", "participation_ratio", "mean_rate")
+def _dataset(points):
+    """The points as an ``xarray.Dataset`` over ``(dataset, condition, seed)`` (NaN where there is none)."""
+    import xarray as xr
+
+    points = list(points)
+    datasets = list(dict.fromkeys(p["dataset"] for p in points))
+    # methods by scale, then side (ANN before brain), network and variant
+    methods = sorted({p["method"] for p in points}, key=lambda n: (SCALES.index(METHODS[n].scale),
+                                                                   METHODS[n].side != "ann", METHODS[n].network,
+                                                                   METHODS[n].variant))
+    seeds = sorted({int(p["seed"]) for p in points})
+    data = {m: np.full((len(datasets), len(methods), len(seeds)), np.nan) for m in MEASURES}
+    for p in points:
+        at = datasets.index(p["dataset"]), methods.index(p["method"]), seeds.index(int(p["seed"]))
+        for m in MEASURES:
+            data[m][at] = p["measures"][m]
+    coords = {"dataset": datasets, "condition": methods, "seed": seeds}
+    coords.update({name: ("condition", [getattr(METHODS[n], attr) for n in methods])
+                   for name, attr in (("side", "side"), ("network", "network"), ("method", "variant"),
+                                      ("scale", "scale"))})
+    ds = xr.Dataset({m: (("dataset", "condition", "seed"), v) for m, v in data.items()}, coords=coords)
+    for name, (label, unit) in MEASURES.items():
+        ds[name].attrs.update(long_name=label, units=unit)
+    ds.attrs["description"] = "homeonet compare: ANN normalizations and brain mechanisms on the same data sets"
+    return ds
 
 
-def _summary(ds):
-    """One row per mechanism: scale, mean and sd over seeds of each measure."""
-    import pandas as pd
+def summary(ds):
+    """Mean and spread over seeds of every measure, one row per (data set, method): the table of both sides.
 
-    rows = []
-    for name in ds.mechanism.values:
-        row = {"mechanism": str(name), "scale": SCALES.get(str(name), ""), "seeds": int(ds.sizes["seed"])}
-        for m in _SHOWN:
-            v = np.asarray(ds[m].sel(mechanism=name), float)
-            v = v[np.isfinite(v)]
-            row[f"{m}_mean"] = float(v.mean()) if v.size else math.nan
-            row[f"{m}_sd"] = float(v.std(ddof=1)) if v.size > 1 else (0.0 if v.size else math.nan)
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def summary_table(ds) -> str:
-    """Markdown table of mean ± sd over seeds of each measure, one row per mechanism.
+    The mean is ``ds.mean('seed')`` and the spread the sample standard deviation
+    ``ds.std('seed', ddof=1)``; with one seed the spread is undefined (NaN). Rows without any
+    finished seed are dropped.
 
     Parameters
     ----------
     ds : xarray.Dataset
-        The result of :func:`compare_brain`.
+        A result of :func:`compare`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``dataset, side, network, method, scale, seeds`` then ``<measure>_mean`` and
+        ``<measure>_sd`` for each of :data:`MEASURES` (accuracy in %).
+    """
+    import pandas as pd
+
+    values = ds[list(MEASURES)]
+    with warnings.catch_warnings():  # a single seed: ddof=1 leaves no degree of freedom, the spread is NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean, sd = values.mean("seed"), values.std("seed", ddof=1)
+    table = pd.concat([mean.to_dataframe()[list(MEASURES)].add_suffix("_mean"),
+                       sd.to_dataframe()[list(MEASURES)].add_suffix("_sd"),
+                       ds["accuracy"].count("seed").to_dataframe(name="seeds")["seeds"]], axis=1)
+    table = table[table["seeds"] > 0].reset_index()
+    for attr in ("side", "network", "method", "scale"):
+        of = dict(zip(ds.condition.values.tolist(), ds[attr].values.tolist()))
+        table[attr] = [of[c] for c in table["condition"]]
+    columns = ["dataset", "side", "network", "method", "scale", "seeds"]
+    return table[columns + [f"{m}_{k}" for m in MEASURES for k in ("mean", "sd")]]
+
+
+def markdown(table) -> str:
+    """A :func:`summary` table as Markdown: ``mean ± sd`` per measure (the mean alone with one seed).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`summary`.
 
     Returns
     -------
     str
         The table, ending with a newline.
     """
-    df = _summary(ds)
-    head = ["mechanism", "scale"] + list(_SHOWN)
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for _, r in df.iterrows():
-        cells = [r["mechanism"], r["scale"]] + [f"{r[f'{m}_mean']:.3f} ± {r[f'{m}_sd']:.3f}" for m in _SHOWN]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    cells = table[["dataset", "side", "network", "method", "scale", "seeds"]].copy()
+    for m, (label, _) in MEASURES.items():
+        k = _DIGITS[m]
+        cells[label] = [("–" if not math.isfinite(mean) else f"{mean:.{k}f}" if not math.isfinite(sd)
+                         else f"{mean:.{k}f} ± {sd:.{k}f}")
+                        for mean, sd in zip(table[f"{m}_mean"], table[f"{m}_sd"])]
+    return cells.to_markdown(index=False, disable_numparse=True) + "\n"
 
 
-def _stats(ds, dim, name, metric):
-    v = np.asarray(ds[metric].sel({dim: name}), float)
-    v = v[np.isfinite(v)]
-    if not v.size:
-        return math.nan, 0.0
-    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
-
-
-def pair_figure(ann_ds, brain_ds, metric="usage_entropy"):
-    """Bars pairing each ANN normalization with its brain counterpart, grouped by scale (mean ± sd over seeds).
+def write_tables(ds, stem) -> list:
+    """Write the :func:`summary` of *ds* as ``STEM.csv`` (pandas) and ``STEM.md`` (:func:`markdown`), atomically.
 
     Parameters
     ----------
-    ann_ds : xarray.Dataset or None
-        Result of :func:`homeonet.ann.compare.compare` (dims ``(norm, seed)``); None for the brain side only.
-    brain_ds : xarray.Dataset or None
-        Result of :func:`compare_brain` (dims ``(mechanism, seed)``); None for the ANN side only.
+    ds : xarray.Dataset
+        A result of :func:`compare`.
+    stem : str or Path
+        Path without suffix.
+
+    Returns
+    -------
+    list of Path
+    """
+    stem = Path(stem)
+    table = summary(ds)
+    csv, md = stem.with_name(stem.name + ".csv"), stem.with_name(stem.name + ".md")
+    atomic_write(csv, lambda tmp: table.to_csv(tmp, index=False))
+    text = markdown(table)
+    atomic_write(md, lambda tmp: Path(tmp).write_text(text))
+    return [csv, md]
+
+
+_COLOURS = {"mlp": "C0", "cnn": "C9", "rate": "C3", "diehl_cook": "C1"}
+
+
+def pair_figure(ds, metric: str = "usage_entropy"):
+    """Bars pairing each ANN normalization with the brain mechanisms of its scale, one panel per data set.
+
+    Within a panel the methods are grouped by scale (:data:`SCALES`, labelled above the groups):
+    the ANN bars of a scale first, then its brain bars (hatched). Bars show the mean over seeds,
+    error bars the sample standard deviation (none with one seed).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A result of :func:`compare`.
     metric : str
-        A measure present on both sides: ``usage_entropy``, ``gini``, ``population_sparseness``,
-        ``participation_ratio``, or ``accuracy`` (ANN test accuracy next to brain decoding accuracy).
+        One of :data:`MEASURES`.
 
     Returns
     -------
     matplotlib.figure.Figure
-        One bar per ANN normalization and one per brain mechanism; the brain bar sits right of
-        the ANN bars of its scale.
     """
     from matplotlib.figure import Figure
 
-    metric = check_choice("metric", metric, ("usage_entropy", "gini", "population_sparseness",
-                                             "participation_ratio", "accuracy"))
-    if ann_ds is None and brain_ds is None:
-        raise HomeonetError("ann_ds and brain_ds: give at least one result")
-    ann_metric = "test_accuracy" if metric == "accuracy" else metric
-    brain_metric = "decoding_accuracy" if metric == "accuracy" else metric
-    for label, ds, dim, m in (("ann_ds", ann_ds, "norm", ann_metric), ("brain_ds", brain_ds, "mechanism",
-                                                                      brain_metric)):
-        if ds is not None and (dim not in getattr(ds, "dims", ()) or m not in getattr(ds, "data_vars", ())):
-            raise HomeonetError(f"{label} must be a comparison result with dim {dim!r} and variable {m!r}")
-    norms = [str(n) for n in ann_ds.norm.values] if ann_ds is not None else []
-    mechs = [str(m) for m in brain_ds.mechanism.values] if brain_ds is not None else []
-    order = list(MECHANISMS)
-    groups = []  # (scale label, [ann norms], brain mechanism or None)
-    for mech in order + [None]:
-        ann = [n for n in norms if COUNTERPARTS.get(n) == mech] if mech else \
-            [n for n in norms if n not in COUNTERPARTS]
-        brain = mech if mech in mechs else None
-        if ann or brain:
-            groups.append((SCALES.get(mech, "other") if mech else "other", ann, brain))
-    fig = Figure(figsize=(max(4.0, 0.45 * (len(norms) + len(mechs)) + 1.5), 3.0), layout="constrained")
-    ax = fig.add_subplot()
-    x, ticks, ticklabels, centers = 0.0, [], [], []
-    ann_label = brain_label = None
-    for scale, ann, brain in groups:
-        start = x
-        for n in ann:
-            mean, sd = _stats(ann_ds, "norm", n, ann_metric)
-            ax.bar(x, mean, yerr=sd, width=0.8, color="C0", capsize=2,
-                   label=None if ann_label else "ANN normalization")
-            ann_label = True
-            ticks.append(x)
-            ticklabels.append(n)
-            x += 1
-        if brain:
-            mean, sd = _stats(brain_ds, "mechanism", brain, brain_metric)
-            ax.bar(x, mean, yerr=sd, width=0.8, color="C3", hatch="//", capsize=2,
-                   label=None if brain_label else "brain mechanism")
-            brain_label = True
-            ticks.append(x)
-            ticklabels.append(brain.replace("_", " "))
-            x += 1
-        centers.append(((start + x - 1) / 2, scale))
-        x += 0.8
-    ax.set_xticks(ticks, ticklabels, rotation=60, ha="right", fontsize=7)
-    for c, scale in centers:
-        ax.annotate(scale, (c, 1.0), xycoords=("data", "axes fraction"), ha="center", va="bottom", fontsize=8)
-    ax.set_ylabel(metric.replace("_", " "))
-    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    check_choice("metric", metric, MEASURES)
+    if not {"dataset", "condition", "seed"} <= set(getattr(ds, "dims", ())) or metric not in getattr(ds, "data_vars",
+                                                                                                     ()):
+        raise ParameterError(f"ds must be a result of compare() with dims (dataset, condition, seed) and {metric!r}")
+    table = summary(ds)
+    datasets = list(dict.fromkeys(table["dataset"]))
+    widest = max((table["dataset"] == d).sum() for d in datasets) if datasets else 1
+    fig = Figure(figsize=(max(4.0, 0.4 * widest + 2.0), 2.8 * max(1, len(datasets))), layout="constrained")
+    axes = fig.subplots(max(1, len(datasets)), 1, squeeze=False)[:, 0]
+    for ax, dataset in zip(axes, datasets):
+        rows = table[table["dataset"] == dataset]
+        x, ticks, labels, used = 0.0, [], [], set()
+        for scale in SCALES:
+            group = rows[rows["scale"] == scale]
+            if group.empty:
+                continue
+            start = x
+            for _, r in group.iterrows():
+                network, mean, sd = r["network"], r[f"{metric}_mean"], r[f"{metric}_sd"]
+                label = f"{network} ({r['side']})"
+                ax.bar(x, mean, yerr=sd if math.isfinite(sd) else None, width=0.8, capsize=2,
+                       color=_COLOURS.get(network, "C7"), hatch="//" if r["side"] == "brain" else None,
+                       label=None if label in used else label)
+                used.add(label)
+                ticks.append(x)
+                labels.append(r["method"].replace("_", " "))
+                x += 1
+            ax.annotate(scale, ((start + x - 1) / 2, 1.0), xycoords=("data", "axes fraction"), ha="center",
+                        va="bottom", fontsize=8)
+            x += 0.8
+        ax.set_xticks(ticks, labels, rotation=60, ha="right", fontsize=7)
+        ax.set_ylabel(f"{MEASURES[metric][0]}\n{dataset}", fontsize=8)
+        ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
     return fig

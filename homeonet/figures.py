@@ -108,17 +108,9 @@ def smooth(values, width):
 
 
 def _pop_rate(results, population):
-    """(times in s, population rate in Hz) of a spiking or rate population of a Results."""
-    ds = results.dataset
-    if population in results.populations:
-        return ds["time"].values, ds[f"rate_{population}"].values
-    key = f"{population}_r"
-    if key not in ds:
-        rate_pops = [k[:-2] for k in ds.data_vars if k.endswith("_r") and ds[k].ndim == 2]
-        raise HomeonetError(f"population must be one of {', '.join(results.populations + rate_pops)}; "
-                            f"got {population!r}")
-    trace = ds[key]
-    return ds[trace.dims[0]].values, trace.mean(trace.dims[1]).values
+    """(times in s, population rate in Hz) of a spiking or rate population (:meth:`Results.population_rate`)."""
+    rate = results.population_rate(population)
+    return rate[rate.dims[0]].values, rate.values
 
 
 def _subset(shown, n) -> str:
@@ -723,8 +715,7 @@ def figures_for_results(results, out_dir, formats=("png", "pdf"), population=Non
         raise HomeonetError(f"out_dir must be a writable folder; cannot create {str(out)!r} ({err})") from None
     ds = results.dataset
     stem = str(ds.attrs.get("model", "results"))
-    rate_pops = sorted(k[:-2] for k in ds.data_vars if k.endswith("_r") and ds[k].ndim == 2)
-    candidates = results.populations + rate_pops
+    candidates = results.populations + [p for p in results.rate_populations if p not in results.populations]
     if population is None:
         regulated = ds.attrs.get("population")
         population = regulated if regulated in candidates else (candidates[0] if candidates else None)

@@ -163,8 +163,10 @@ class Target:
 
     @classmethod
     def of(cls, group) -> "Target":
-        """Describe an existing Brian2 group (its homeonet description if it has one)."""
+        """Describe an existing Brian2 group or subgroup (its homeonet description if it has one)."""
         found = getattr(group, "_homeonet_target", None)
+        if found is None and isinstance(group, brian2.Subgroup):
+            found = getattr(group.source, "_homeonet_target", None)
         if found is not None:
             return found
         return cls(spiking="spike" in getattr(group, "events", {}))

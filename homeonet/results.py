@@ -251,13 +251,34 @@ class Results:
         i, t = self.spikes(pop)
         return firing_rates(i, t, self.n_neurons(pop), t_start=t_start, t_stop=t_stop)
 
+    @property
+    def rate_populations(self) -> list:
+        """Names of rate-neuron populations with a recorded rate trace ``<pop>_r``."""
+        return sorted(k[:-2] for k in self.dataset.data_vars if k.endswith("_r") and self.dataset[k].ndim == 2)
+
     def population_rate(self, pop) -> xr.DataArray:
-        """Population rate of *pop* over time (Hz), as an ``xarray.DataArray``."""
-        self._check_pop(pop)
-        if f"rate_{pop}" not in self.dataset:
+        """Population rate of *pop* over time (Hz), as an ``xarray.DataArray`` (its one dimension is time, s).
+
+        The binned rate of a spiking population (spike times or a PopulationRateMonitor), or the mean over
+        neurons of a rate population's recorded rate trace ``<pop>_r``. The one place that turns a run into
+        a population rate: summaries, figures and measures read it here.
+
+        Raises
+        ------
+        HomeonetError
+            Unknown population, or one recorded with spike counts only.
+        """
+        ds = self.dataset
+        if pop not in self.populations and pop in self.rate_populations:
+            trace = ds[f"{pop}_r"]
+            return trace.mean(trace.dims[1]).assign_attrs(units="hertz", long_name=f"mean rate of {pop}")
+        if pop not in self.populations:
+            known = self.populations + self.rate_populations
+            raise HomeonetError(f"population must be one of {', '.join(known) or '(none recorded)'}; got {pop!r}")
+        if f"rate_{pop}" not in ds:
             raise HomeonetError(f"population {pop!r} has spike counts only (SpikeMonitor(record=False)): no rate "
                                 "over time; add a PopulationRateMonitor or record spike times")
-        return self.dataset[f"rate_{pop}"]
+        return ds[f"rate_{pop}"]
 
     @property
     def params(self) -> dict:

@@ -27,8 +27,8 @@ import tempfile
 import threading
 
 import numpy as np
-from brian2 import Hz, NeuronGroup, Quantity, SpikeMonitor, StateMonitor, Synapses, defaultclock, get_device, ms, prefs, \
-    second, set_device
+from brian2 import Hz, NeuronGroup, Quantity, SpikeMonitor, StateMonitor, Subgroup, Synapses, defaultclock, \
+    get_device, ms, prefs, second, set_device
 from brian2.core.variables import ArrayVariable
 from brian2.devices.device import reinit_devices, reset_device
 from tqdm.auto import tqdm
@@ -37,12 +37,13 @@ from ._validate import DivergenceError, ParameterError, RunInterrupted, check_ch
 from .results import Results
 from .units import format_quantity
 
-__all__ = ["simulate", "collect_run", "use_device", "DEVICES", "RunGuard", "find_divergence", "MAX_RATE"]
+__all__ = ["simulate", "collect_run", "use_device", "check_device", "DEVICES", "RunGuard", "find_divergence",
+           "MAX_RATE"]
 
 logger = logging.getLogger(__name__)
 
-#: Devices accepted by :func:`use_device` and the command line.
-DEVICES = ("runtime", "cpp_standalone")
+#: Devices accepted by :func:`use_device` and the command line (``cuda_standalone`` needs brian2cuda).
+DEVICES = ("runtime", "cpp_standalone", "cuda_standalone")
 
 #: Population mean rate above which a run counts as runaway. No cortical population sustains it;
 #: leaky integrate-and-fire neurons with a 2-ms refractory period saturate at 500 Hz.
@@ -55,17 +56,46 @@ MAX_COMPUTE = 30 * 24 * 3600.0  # seconds
 MEMORY_FRACTION = 0.8
 
 
+def check_device(name) -> str:
+    """Check a device name before any work; ``cuda_standalone`` also needs brian2cuda installed.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`DEVICES`.
+
+    Returns
+    -------
+    str
+        *name*.
+
+    Raises
+    ------
+    ParameterError
+        An unknown device, or ``cuda_standalone`` without brian2cuda (one line saying how to get it).
+    """
+    check_choice("device", name, DEVICES)
+    if name == "cuda_standalone":
+        try:
+            import brian2cuda  # noqa: F401  (registers the device with Brian2)
+        except ImportError as err:
+            raise ParameterError(f"device cuda_standalone needs brian2cuda and an NVIDIA GPU with CUDA "
+                                 f"(pip install brian2cuda); importing it failed: {err}") from None
+    return name
+
+
 @contextlib.contextmanager
 def use_device(name="runtime", directory=None, target=None):
     """Run the enclosed Brian2 code on a device, and restore the runtime device afterwards.
 
     Parameters
     ----------
-    name : {'runtime', 'cpp_standalone'}
-        Brian2 device. ``cpp_standalone`` compiles the whole network to C++
-        (build on run, in *directory*, a temporary folder removed afterwards by default).
+    name : {'runtime', 'cpp_standalone', 'cuda_standalone'}
+        Brian2 device. ``cpp_standalone`` compiles the whole network to C++, ``cuda_standalone``
+        (brian2cuda, an NVIDIA GPU) to C++/CUDA; both build on run, in *directory*, a temporary
+        folder removed afterwards by default.
     directory : str, optional
-        Build folder of ``cpp_standalone`` (kept if given).
+        Build folder of the standalone devices (kept if given).
     target : {'auto', 'numpy', 'cython'}, optional
         Code-generation target of the runtime device (default: Brian2's preference).
 
@@ -73,8 +103,13 @@ def use_device(name="runtime", directory=None, target=None):
     ------
     brian2 Device
         The active device.
+
+    Raises
+    ------
+    ParameterError
+        An unknown device, or ``cuda_standalone`` without brian2cuda (:func:`check_device`).
     """
-    check_choice("device", name, DEVICES)
+    check_device(name)
     old_target = prefs.codegen.target
     if target is not None:
         prefs.codegen.target = check_choice("target", target, ("auto", "numpy", "cython"))
@@ -86,7 +121,7 @@ def use_device(name="runtime", directory=None, target=None):
         return
     made = directory is None
     directory = tempfile.mkdtemp(prefix="homeonet-standalone-") if made else directory
-    set_device("cpp_standalone", directory=directory, build_on_run=True)
+    set_device(name, directory=directory, build_on_run=True)
     try:
         yield get_device()
     finally:
@@ -219,7 +254,7 @@ class RunGuard:
         self.interrupted = None       # name of the signal received
         self.diverged = None          # DivergenceError found
         self._monitors = [m for m in net.objects if isinstance(m, SpikeMonitor)
-                          and isinstance(m.source, NeuronGroup) and m.event == "spike"]
+                          and isinstance(m.source, (NeuronGroup, Subgroup)) and m.event == "spike"]
         self._last = (self.t_start, {m.name: 0 for m in self._monitors})
         self.bar = None
         if progress:

@@ -26,6 +26,7 @@ from homeonet.mechanisms import (DivisiveNormalization, GlobalHomeostasis, Inhib
 from homeonet.parameters import Parameter, ParameterSet, Values
 from homeonet.protocols import ActivityBlockade, Disinhibition
 
+from . import diehl_cook
 from .networks import feedforward, recurrent_ei
 from .neurons import LIF, ConductanceLIF, RateNeuron
 from .plasticity import AdditiveSTDP, stdp_layer
@@ -89,7 +90,8 @@ class Experiment:
     description : str
         One line shown by ``homeonet list``.
     parameters : ParameterSet
-        Its declared parameters; ``duration`` always, ``onset`` when it has a perturbation.
+        Its declared parameters; ``duration`` (unless it has a ``runner``), ``onset`` when it has a
+        perturbation.
     builder : callable
         ``builder(values) -> brian2.Network``.
     population : str or None
@@ -110,6 +112,14 @@ class Experiment:
     other_targets : tuple of (str, str)
         ``(population, parameter)`` pairs: set points of other populations (e.g. the inhibitory
         neurons' own), recorded as ``target.<population>`` so figures of that population draw its own.
+    runner : callable, optional
+        ``runner(values, *, seed, progress, attrs) -> Results``: for an experiment that runs its own
+        protocol, which ends by itself (a schedule of samples), in place of ``builder`` plus a run of
+        ``duration``; such an experiment declares no ``duration``. It runs on the active Brian2 device
+        and stores *attrs* (:meth:`record`) with its results.
+    figure : callable, optional
+        ``figure(results, values) -> matplotlib Figure``: the experiment's own figure (default: the
+        homeostasis panels).
     """
 
     name: str
@@ -122,11 +132,13 @@ class Experiment:
     min_duration: object = None
     measure: Callable | None = None
     other_targets: tuple = ()
+    runner: Callable | None = None
+    figure: Callable | None = None
 
     @property
     def duration(self):
-        """Default simulated time."""
-        return self.parameters["duration"].default
+        """Default simulated time (None for an experiment that ends by itself)."""
+        return self.parameters["duration"].default if "duration" in self.parameters else None
 
     def resolve(self, overrides=None) -> Values:
         """Checked values: the defaults updated by *overrides* (values, or text as typed).
@@ -140,6 +152,8 @@ class Experiment:
         from homeonet.simulate import check_steps
 
         values = self.parameters.resolve(overrides)
+        if "duration" not in values:
+            return values
         check_steps(values["duration"])  # before anything is built for it
         shortest = self.minimum_duration(values)
         if values["duration"] < shortest:
@@ -324,7 +338,7 @@ def _vogels(values):
     istdp = InhibitorySTDP(rho0=v.rho0, eta=v.eta, w_max=v.w_max,
                            factor=f"int(t >= {float(onset_time(v) / ms)!r}*ms)")
     net = recurrent_ei(ConductanceLIF(), N_E=v.N_E, N_I=v.N_I, p=v.p, w_e=v.w_e, w_i=v.w_i,
-                       N_in=1, rate_in=0 * Hz, p_in=0, w_in=0 * nS, synapse_mechanisms={"IE": [istdp]})
+                       N_in=0, synapse_mechanisms={"IE": [istdp]})
     for name in ("E", "I"):
         net[name].I_ext = v.I_ext
         net[name].v = "E_L + rand()*10*mV"
@@ -587,6 +601,11 @@ EXPERIMENTS = {e.name: e for e in [
     Experiment("divisive_normalization", "Carandini-Heeger divisive normalization of a 10-unit rate layer; the "
                "contrast doubles 10 times, the response follows a Naka-Rushton curve", _DIVISIVE, _divisive, "L1",
                None, "contrast doubles every 1/10 of the run", measure=_measure_divisive),
+    Experiment("diehl_cook", "Diehl & Cook 2015: STDP learns digits unsupervised, kept balanced by an adaptive "
+               "threshold, weight normalization and lateral inhibition; test accuracy and usage entropy",
+               diehl_cook.PARAMETERS, None, "E", None, "none (one epoch of training, then labelling and test)",
+               measure=diehl_cook.measure_results, runner=diehl_cook.run_experiment,
+               figure=diehl_cook.results_figure),
     Experiment("rate_homeostasis", "feed-forward rate network (100-50 units) with intrinsic plasticity on "
                "class patterns; input doubles at half time", _RATE, _rate, "L1", "target",
                "input rates x{factor}"),
@@ -678,15 +697,6 @@ def experiment(parameters, *, population=None, target=None, perturbation="", des
     return wrap
 
 
-def _population_rate(results, pop):
-    """(times in s, population rate in Hz) of a spiking or rate population."""
-    ds = results.dataset
-    if pop in results.populations:
-        return ds["time"].values, ds[f"rate_{pop}"].values
-    trace = ds[f"{pop}_r"]
-    return ds[trace.dims[0]].values, trace.mean(trace.dims[1]).values
-
-
 def summarise(results, experiment: Experiment, values=None) -> dict:
     """Rates before the perturbation, just after it and at the end, against the target.
 
@@ -712,9 +722,10 @@ def summarise(results, experiment: Experiment, values=None) -> dict:
     """
     values = experiment.resolve() if values is None else values
     attrs = results.dataset.attrs
-    t, r = _population_rate(results, experiment.population)
-    planned = float(values["duration"] / second)
+    rate = results.population_rate(experiment.population)
+    t, r = rate[rate.dims[0]].values, rate.values
     reached = float(results.duration / second)
+    planned = float(values["duration"] / second) if "duration" in values else reached
     complete = bool(attrs.get("complete", 1)) and reached >= planned - 1e-9
     onset = attrs.get("onset")
     onset = None if onset is None else float(onset)

@@ -49,3 +49,15 @@ def test_bad_arguments_are_one_line(kwargs, needle):
     with pytest.raises(ParameterError, match=needle) as err:
         datasets.load(**kwargs)
     assert "\n" not in str(err.value)
+
+
+def test_readme_names_every_source_and_licence():
+    # the README's data-set table follows homeonet.datasets.DATASETS, where each source and licence is recorded
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    rows = {line.split("|")[1].strip(" `"): line for line in readme.splitlines() if line.startswith("| `")}
+    for name, (source, licence) in datasets.DATASETS.items():
+        assert name in rows, name
+        assert f"| {licence} |" in rows[name], name
+        assert source.split(" (")[0].split(",")[0] in rows[name].replace("`", ""), name

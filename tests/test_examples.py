@@ -9,7 +9,7 @@ import pytest
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").rglob("*.py"))
 # each script takes its duration (or number of epochs) as its first argument
-SHORT = {"ann_usage.py": "1", "Turrigiano_et_al_1998.py": "1", "Triesch_2005.py": "2"}
+SHORT = {"ann_usage.py": "1", "Turrigiano_et_al_1998.py": "1", "Triesch_2005.py": "2", "Diehl_Cook_2015.py": "4"}
 RUNNER = ("import runpy, sys, brian2; brian2.prefs.codegen.target = 'numpy'; "
           "sys.argv = [sys.argv[1], sys.argv[2]]; runpy.run_path(sys.argv[0], run_name='__main__')")
 
@@ -23,7 +23,7 @@ def test_examples_exist_with_titled_docstrings():
 
 
 # examples whose code a default test already exercises in full run only with -m long
-SLOW = {"Turrigiano_et_al_1998.py", "ann_usage.py"}
+SLOW = {"Turrigiano_et_al_1998.py", "ann_usage.py", "Diehl_Cook_2015.py"}
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.long) if p.name in SLOW else p

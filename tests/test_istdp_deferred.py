@@ -7,15 +7,21 @@ from brian2 import Hz, Network, PoissonGroup, SpikeMonitor, mV, ms, second
 from homeonet import HomeonetError, connect, synapses
 from homeonet.mechanisms import InhibitorySTDP
 from homeonet.models import LIF
+from devices import STANDALONE
 
 
-def _network(deferred, duration):
-    """Poisson inhibition onto LIF neurons driven by Poisson excitation; I->E weights learn fast."""
+def _network(deferred, duration, off=None):
+    """Poisson inhibition onto LIF neurons driven by Poisson excitation; I->E weights learn fast.
+
+    With *off*, the rule is off (eta = 0) for that long first, then switched on (after ``settle``).
+    """
     import brian2
 
     brian2.start_scope()
     brian2.seed(11)
-    istdp = InhibitorySTDP(rho0=5 * Hz, eta=0.2 * mV, w_max=3 * mV, deferred=deferred, flush_period=50 * ms)
+    eta = 0.2 * mV
+    istdp = InhibitorySTDP(rho0=5 * Hz, eta=0 * mV if off else eta, w_max=3 * mV, deferred=deferred,
+                           flush_period=50 * ms)
     E = LIF().group(20, mechanisms=[istdp] if deferred else [], name="E")
     exc = PoissonGroup(200, 20 * Hz, name="exc")
     inh = PoissonGroup(50, 20 * Hz, name="inh")
@@ -25,15 +31,15 @@ def _network(deferred, duration):
     S_i.w = "0.5*mV + rand()*mV"
     w0 = np.asarray(S_i.w / mV)
     net = Network(E, exc, inh, S_e, S_i, SpikeMonitor(E, name="spikes_E"))
+    if off:
+        net.run(off)
+        istdp.settle(S_i)  # the owed potentiation belongs to eta = 0
+        S_i.istdp_eta = eta
     net.run(duration)
     w = np.asarray(S_i.w / mV)
     if deferred:
-        # the potentiation still owed for postsynaptic spikes since the last settlement (see the docstring)
-        j = np.asarray(S_i.j[:])
-        owed = (0.2 * np.asarray(S_i.istdp_apre[:]) * np.exp((np.asarray(S_i.lastupdate / second)
-                                                        - np.asarray(E.istdp_T0 / second)[j]) / 0.020)
-                * (np.asarray(E.istdp_D[:])[j] - np.asarray(S_i.istdp_Ds[:])))
-        w = np.clip(w + owed, 0, 3)
+        # with the potentiation still owed for postsynaptic spikes since the last settlement (see the docstring)
+        w = np.asarray(S_i.istdp_w_settled / mV)
     return w0, w, net
 
 
@@ -52,6 +58,15 @@ def test_deferred_potentiation_gives_the_per_spike_weights():
     def post_pathways(net):
         return [obj.name for obj in net.sorted_objects if obj.name.startswith("synapses") and obj.name.endswith("_post")]
     assert post_pathways(net_event) and not post_pathways(net_deferred)
+
+
+def test_switching_the_deferred_rule_on_after_settle_gives_the_per_spike_weights():
+    # 170 ms off: the switch falls between two flushes (every 50 ms), with potentiation owed to eta = 0
+    _, w_event, net_event = _network(False, 0.3 * second, off=170 * ms)
+    _, w_deferred, net_deferred = _network(True, 0.3 * second, off=170 * ms)
+    np.testing.assert_array_equal(net_event["spikes_E"].t[:], net_deferred["spikes_E"].t[:])
+    # rounding only, as without the switch (float64)
+    np.testing.assert_allclose(w_deferred, w_event, rtol=1e-9, atol=1e-12)
 
 
 def test_deferred_needs_the_postsynaptic_part_and_a_short_flush_period():
@@ -78,14 +93,15 @@ def _known_spikes(deferred):
 
 
 @pytest.mark.standalone
-def test_deferred_runs_in_cpp_standalone_like_the_per_spike_rule():
+@pytest.mark.parametrize("device", STANDALONE)
+def test_deferred_runs_in_cpp_standalone_like_the_per_spike_rule(device):
     from brian2 import start_scope
 
     from homeonet.simulate import use_device
 
     event = _known_spikes(False)
     start_scope()
-    with use_device("cpp_standalone"):
+    with use_device(device):
         deferred = _known_spikes(True)
     # settled at each presynaptic spike (10, 50, 70 ms): from then on the traces agree; in between the
     # deferred weight lags by the owed potentiation, which the event rule adds at the post spikes

@@ -8,6 +8,7 @@ from homeonet import HomeonetError, connect, synapses
 from homeonet.analysis import contrast_response_fit
 from homeonet.mechanisms import DivisiveNormalization, InhibitorySTDP, LateralInhibition
 from homeonet.models import LIF, ConductanceLIF, RateNeuron, recurrent_ei
+from devices import STANDALONE
 from known_spikes import istdp_known_spikes
 
 
@@ -422,12 +423,13 @@ def _standalone_net():
 
 
 @pytest.mark.standalone
-def test_standalone_matches_runtime():
+@pytest.mark.parametrize("device", STANDALONE)
+def test_standalone_matches_runtime(device):
     from homeonet.simulate import use_device
     from brian2 import start_scope
     r_rt, w_rt, c_rt = _standalone_net()
     start_scope()
-    with use_device("cpp_standalone"):
+    with use_device(device):
         r_sa, w_sa, c_sa = _standalone_net()
     # same algorithm, same double precision, no random numbers: agreement to rounding, and identical spikes
     np.testing.assert_allclose(r_sa, r_rt, rtol=1e-9)

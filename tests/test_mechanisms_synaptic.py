@@ -16,6 +16,7 @@ from homeonet import HomeonetError
 from homeonet.analysis.scaling import scaling_test
 from homeonet.models import RateNeuron, recurrent_ei
 from homeonet.models.plasticity import stdp_layer
+from devices import STANDALONE
 
 # --------------------------------------------------------------------------- synaptic scaling
 
@@ -109,7 +110,7 @@ def test_turrigiano_full_size():
 def _scaling_group(sensor_value, **kw):
     ss = hn.SynapticScaling(target=5 * Hz, compression=3600, period=100 * ms, **kw)
     G = hn.neuron_group(3, "v : volt", mechanisms=[ss], threshold="False")
-    G.ss_sensor_A = sensor_value
+    G.ss_sensor_A_spike = sensor_value  # the estimate just after the last spike (t = 0 here)
     G.ss_sensor_tau = 1e9 * second  # freeze the sensor at the given value
     return ss, G
 
@@ -341,9 +342,10 @@ def _deterministic_scaling_and_normalization(device):
 
 
 @pytest.mark.standalone
-def test_scaling_and_normalization_run_in_cpp_standalone_like_runtime():
+@pytest.mark.parametrize("device", STANDALONE)
+def test_scaling_and_normalization_run_in_cpp_standalone_like_runtime(device):
     s_rt, w_rt = _deterministic_scaling_and_normalization("runtime")
-    s_sa, w_sa = _deterministic_scaling_and_normalization("cpp_standalone")
+    s_sa, w_sa = _deterministic_scaling_and_normalization(device)
     assert np.any(s_rt != 1) and w_rt.shape == w_sa.shape
     # deterministic input: the devices differ only by floating-point evaluation order
     assert np.allclose(s_rt, s_sa, rtol=1e-9) and np.allclose(w_rt, w_sa, rtol=1e-9)

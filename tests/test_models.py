@@ -125,6 +125,66 @@ def test_recurrent_ei_builds_and_runs():
     assert len(net["EE"]) > 0 and all(name in net for name in ("E", "I", "input", "IE", "inE"))
 
 
+def test_recurrent_ei_builds_only_what_the_network_uses():
+    # no input, E spikes only, no mechanisms: one group with subgroups, shared constant weights
+    net = recurrent_ei(ConductanceLIF(), N_E=40, N_I=10, N_in=0, spikes=("E",))
+    names = {obj.name for obj in net.objects}
+    assert names == {"neurons", "E", "I", "EE", "EI", "IE", "II", "spikes_E"}
+    assert net["E"].source.name == "neurons" and len(net["E"]) == 40 and len(net["I"]) == 10
+    assert all(net[k].variables["w"].scalar for k in ("EE", "EI", "IE", "II"))
+    # a mechanism on E alone: two groups; synapses with a mechanism keep per-synapse weights
+    istdp = hn.InhibitorySTDP(eta=0.1 * mV, w_max=5 * mV)
+    ip = hn.IntrinsicPlasticity(target=5 * Hz)
+    net = recurrent_ei(N_E=40, N_I=10, mechanisms_E=[ip], synapse_mechanisms={"IE": [istdp]})
+    assert "neurons" not in net and {"E", "I", "input", "inE", "inI"} <= {obj.name for obj in net.objects}
+    assert not net["IE"].variables["w"].scalar and net["EE"].variables["w"].scalar
+    ss = hn.SynapticScaling(target=5 * Hz)     # scales the efficacy, leaves the weight alone: still shared
+    net = recurrent_ei(N_E=40, N_I=10, mechanisms_E=[ss], synapse_mechanisms={"EE": [ss]})
+    assert net["EE"].variables["w"].scalar
+    # merged projections, as Brian2's examples write them: no self-connections
+    net = recurrent_ei(N_E=40, N_I=10, N_in=20, merge=True)
+    assert {"E_all", "I_all", "in_all"} <= {obj.name for obj in net.objects} and "EE" not in net
+    S = net["E_all"]
+    assert len(S) > 0 and not np.any(S.i[:] == S.j[:]) and np.any(S.j[:] >= 40)
+    S = net["I_all"]
+    assert len(S) > 0 and not np.any(S.j[:] == S.i[:] + 40) and np.any(S.j[:] < 40)
+
+
+@pytest.mark.parametrize("kwargs, word", [
+    ({"N_in": 0, "synapse_mechanisms": {"inE": []}}, "N_in"),
+    ({"N_in": 0, "modulation": TimedArray([1.0, 0.5], dt=100 * ms)}, "N_in"),
+    ({"spikes": ("E", "X")}, "spikes"),
+    ({"record": {"X": ["v"]}}, "record"),
+])
+def test_recurrent_ei_refuses_what_it_cannot_build_in_one_line(kwargs, word):
+    with pytest.raises(HomeonetError) as err:
+        recurrent_ei(N_E=4, N_I=2, **kwargs)
+    assert str(err.value).startswith(word) and "\n" not in str(err.value)
+
+
+def test_four_scales_without_learning_gives_the_spikes_of_the_network_without_mechanisms():
+    """The benchmarks' premise: with learning rates 0 and bounds 1, the mechanisms run and change nothing."""
+    from brian2 import seed
+
+    from homeonet.models.experiments import EXPERIMENTS
+
+    exp = EXPERIMENTS["four_scales"]
+    values = exp.resolve({"duration": 1 * second, "factor": 1.0, "plastic": False})
+    trains = []
+    for build in (lambda: exp.build(values),
+                  lambda: recurrent_ei(LIF(), N_E=values.N_E, N_I=values.N_I, N_in=values.N_in,
+                                       rate_in=values.rate_in, p=values.p, p_in=values.p_in)):
+        seed(7)
+        net = build()
+        net.run(300 * ms)
+        trains.append((np.asarray(net["spikes_E"].i[:]), np.asarray(net["spikes_E"].t / ms)))
+    assert len(trains[0][0]) > 100
+    # identical, not just statistically alike: same connections, same random numbers, and every
+    # mechanism term is an exact identity (x*1, x + 0)
+    np.testing.assert_array_equal(trains[0][0], trains[1][0])
+    np.testing.assert_array_equal(trains[0][1], trains[1][1])
+
+
 def test_feedforward_rate_network_propagates_input():
     stim = class_patterns(2, 30, seed=0)
     net = feedforward((20, 10), RateNeuron(), stim.sequence(2, duration=100 * ms, seed=0), seed=0)

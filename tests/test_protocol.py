@@ -7,6 +7,7 @@ from brian2 import Hz, Network, NeuronGroup, SpikeMonitor, StateMonitor, mV, ms,
 import homeonet as hn
 from homeonet.simulate import use_device
 from homeonet import Contribution, HomeonetError, IntrinsicPlasticity, Mechanism, Operation, RateSensor
+from devices import STANDALONE
 
 # A user's own model: a leaky integrator with a constant drive above threshold, its gain a hook.
 USER_EQS = "dv/dt = (gain*drive - v)/(10*ms) : volt\ndrive : volt"
@@ -196,9 +197,10 @@ def _deterministic_theta(device):
 
 
 @pytest.mark.standalone
-def test_mechanism_on_user_group_runs_in_cpp_standalone_like_runtime():
+@pytest.mark.parametrize("device", STANDALONE)
+def test_mechanism_on_user_group_runs_in_cpp_standalone_like_runtime(device):
     runtime = _deterministic_theta("runtime")
-    standalone = _deterministic_theta("cpp_standalone")
+    standalone = _deterministic_theta(device)
     assert runtime.shape == standalone.shape and np.any(runtime != 0)
     # same equations, same deterministic input: devices differ only by floating-point
     # evaluation order, far below 1e-6 mV

@@ -33,7 +33,7 @@ duration = float(sys.argv[1]) if len(sys.argv) > 1 else 6.0
 w_scale = 200 / (0.4 * 500)  # weights of the reference, for in-degrees 160 E / 40 I
 istdp = hn.InhibitorySTDP(rho0=3 * Hz, eta=0.05 * nS, w_max=100 * nS * w_scale)
 net = recurrent_ei(ConductanceLIF(), N_E=400, N_I=100, p=0.4, w_e=0.3 * nS * w_scale, w_i=3 * nS * w_scale,
-                   N_in=1, rate_in=0 * Hz, p_in=0, w_in=0 * nS, synapse_mechanisms={"IE": [istdp]})
+                   N_in=0, synapse_mechanisms={"IE": [istdp]})
 for group in (net["E"], net["I"]):
     group.I_ext = 200 * pA  # the reference's background current
     group.v = "E_L + rand()*10*mV"

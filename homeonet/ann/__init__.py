@@ -5,10 +5,10 @@
   :class:`IntrinsicPlasticity`, :class:`DivisiveNormalization` and the network-scale
   :class:`EquiNormalization`.
 - :mod:`homeonet.ann.train`: datasets, MLP/CNN builders taking a normalization name, training loop
-  that records hidden activations.
-- :mod:`homeonet.ann.compare`: train every normalization over several seeds and tabulate test
-  accuracy and hidden-unit usage (resumable).
-- :mod:`homeonet.ann.cli`: the ``compare`` sub-command.
+  that records hidden activations, and :func:`~homeonet.ann.train.evaluate`, one ANN point of the
+  comparison.
+- :mod:`homeonet.ann.cli`: the ``compare`` sub-command; the comparison itself, both sides in one
+  pipeline, is :mod:`homeonet.comparison`.
 
 Torch's own ``BatchNorm1d``, ``LayerNorm``, ``GroupNorm`` and ``parametrizations.weight_norm`` are
 the baselines; they are used as they are, not re-implemented.

@@ -51,6 +51,19 @@ def _check_channels(x: Tensor, num_features: int, name: str = "input") -> None:
     if x.dim() < 2 or x.size(1) != num_features:
         raise HomeonetError(f"{name} must have shape (N, {num_features}) or (N, {num_features}, *); "
                             f"got {tuple(x.shape)}")
+    _check_floating(x, name)
+
+
+def _check_floating(x: Tensor, name: str = "input") -> None:
+    """Refuse integer, boolean and complex tensors (torch.nn's normalization layers refuse them too):
+    computing in floating point and casting back would silently truncate the output."""
+    if not x.is_floating_point():
+        raise HomeonetError(f"{name} must be a floating-point tensor; got dtype {x.dtype}")
+
+
+def _acc_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The dtype reductions run in: at least float32 (a float16 sum of squares overflows above 65504)."""
+    return torch.promote_types(dtype, torch.float32)
 
 
 def unit_activity(input: Tensor, measure: str = "rate") -> Tensor:
@@ -78,17 +91,19 @@ def unit_activity(input: Tensor, measure: str = "rate") -> Tensor:
         >>> unit_activity(torch.tensor([[1.0, -2.0], [3.0, 2.0]]), "rate")
         tensor([2., 1.])
     """
-    return _activity_from_stat(*_activity_stat(input, measure))
+    return _activity_from_stat(*_activity_stat(input, measure)).to(input.dtype)
 
 
 def _activity_stat(input: Tensor, measure: str) -> tuple:
     """Cheap statistic ``q`` over the batch with ``activity = (q * const) ** (1 / power)``.
 
     Returns ``(q, const, power)``: ``q`` is a sum of squares (``'rms'``, power 2), of absolute
-    values or of rectified values (power 1).
+    values or of rectified values (power 1), computed in at least float32.
     """
     if input.dim() < 2:
         raise HomeonetError(f"input must have shape (N, C) or (N, C, *); got {tuple(input.shape)}")
+    _check_floating(input)
+    input = input.to(_acc_dtype(input.dtype))
     dims = _reduce_dims(input)
     n = input.numel() // max(input.size(1), 1)
     if measure == "rms":
@@ -117,7 +132,7 @@ def synaptic_scaling(input: Tensor, scale: Tensor, weight: Tensor | None = None,
     (Turrigiano et al. 1998).
 
     Args:
-        input (Tensor): ``(N, C)`` or ``(N, C, *)``.
+        input (Tensor): ``(N, C)`` or ``(N, C, *)``, floating point.
         scale (Tensor): ``(C,)`` scaling factors :math:`s`.
         weight (Tensor, optional): ``(C,)`` affine gain :math:`\gamma`. Default: ``None`` (1).
         bias (Tensor, optional): ``(C,)`` affine shift :math:`\beta`. Default: ``None`` (0).
@@ -133,32 +148,38 @@ def synaptic_scaling(input: Tensor, scale: Tensor, weight: Tensor | None = None,
             Default: ``None`` (plain product, :math:`s` constant, differentiable to any order).
 
     Returns:
-        Tensor: same shape as *input*.
+        Tensor: same shape and dtype as *input* (computed in at least float32).
     """
     _check_channels(input, scale.numel())
     if activity is None:
-        return _scale_affine(input, scale, weight, bias)
+        return _scale_affine(input, scale, weight, bias).to(input.dtype)
     if activity not in ACTIVITY_MEASURES:
         raise HomeonetError(f"activity must be one of {', '.join(ACTIVITY_MEASURES)}; got {activity!r}")
     return _SynapticScalingFunction.apply(input, weight, bias, scale, activity, True, None)
 
 
 def _scale_affine(input: Tensor, scale: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
-    s = scale if weight is None else scale * weight
-    s = _channel_view(s, input.dim())
+    """``weight * scale * input + bias`` in the wider of the input's and the factors' dtypes, at least
+    float32 (a float16 product of a factor near ``max_scale`` and a gain overflows); callers cast back."""
+    x = _widened(input, scale)
+    s = scale if scale.dtype == x.dtype else scale.to(x.dtype)
+    if weight is not None:
+        s = s * weight
+    s = _channel_view(s, x.dim())
     if bias is None:
-        return input * s
-    return torch.addcmul(_channel_view(bias, input.dim()), input, s)
+        return x * s
+    return torch.addcmul(_channel_view(bias, x.dim()).to(x.dtype), x, s)
 
 
 @torch.no_grad()
 def synaptic_scaling_update_(scale: Tensor, running_activity: Tensor, batch_activity: Tensor, *,
                              target: float = 1.0, eta: float = 0.1, momentum: float = 0.1,
-                             max_step: float = 2.0, max_scale: float = 1e4) -> Tensor:
+                             max_step: float = 2.0, max_scale: float = 1e4, activity: str = "rate") -> Tensor:
     r"""One homeostatic synaptic-scaling step, in place on *scale* and *running_activity*.
 
     .. math::
-        a_c &\leftarrow (1 - m)\, a_c + m\, \hat a_c \\
+        a_c &\leftarrow (1 - m)\, a_c + m\, \hat a_c
+              \quad\text{(}\texttt{'rms'}\text{: } a_c \leftarrow \sqrt{(1 - m)\, a_c^2 + m\, \hat a_c^2}\text{)} \\
         s_c &\leftarrow s_c \cdot \operatorname{clip}\!\left(1 + \eta\,
               \frac{a^\ast - a_c}{a^\ast},\; 1/k,\; k\right)
 
@@ -168,7 +189,13 @@ def synaptic_scaling_update_(scale: Tensor, running_activity: Tensor, batch_acti
     Turrigiano (2000): a unit below target scales all its synapses up, one above scales
     them down. With an activity measure homogeneous of degree one the linearised loop has
     eigenvalues of modulus :math:`\sqrt{1 - m}` (or real and below one), so it is stable
-    for every :math:`\eta > 0`.
+    for every :math:`\eta > 0`. For ``'rms'`` the sensor low-passes the mean *square* and
+    holds its root: the batch's mean square is an unbiased estimate whatever the batch size,
+    while its root is not (the root of one sample's square is its absolute value, 0.80 of the
+    RMS of a Gaussian), so a sensor of roots would settle the output's RMS at
+    1.25 times the target with batches of one sample.
+
+    A unit whose batch activity is not finite (a NaN or inf batch) keeps its factor and sensor.
 
     Args:
         scale (Tensor): ``(C,)`` factors :math:`s`, updated in place.
@@ -176,21 +203,43 @@ def synaptic_scaling_update_(scale: Tensor, running_activity: Tensor, batch_acti
         batch_activity (Tensor): ``(C,)`` activity :math:`\hat a` of the scaled output.
         target (float): target activity :math:`a^\ast > 0`. Default: 1.0.
         eta (float): scaling rate :math:`\eta > 0`. Default: 0.1.
-        momentum (float): sensor update factor :math:`m \in (0, 1]`. Default: 0.1.
+        momentum (float or Tensor): sensor update factor :math:`m \in (0, 1]`. Default: 0.1.
         max_step (float): largest factor change per step :math:`k > 1`. Default: 2.0.
         max_scale (float): :math:`s` is kept in ``[1/max_scale, max_scale]``. Default: 1e4.
+        activity (str): the measure *batch_activity* is (:data:`ACTIVITY_MEASURES`); ``'rms'``
+            averages squares. Default: ``'rate'``.
 
     Returns:
         Tensor: *scale*.
     """
-    return _synaptic_scaling_update(scale, running_activity, batch_activity, target, eta, momentum, max_step,
-                                    max_scale)
+    dtype = _acc_dtype(scale.dtype)
+    s, a, b = scale.to(dtype), running_activity.to(dtype), batch_activity.to(dtype)
+    rms = activity == "rms"
+    new_a = _sensor(a, b.square() if rms else b, momentum, rms)
+    new = _scaled_by_sensor(s, new_a, target, eta, max_step, max_scale)
+    ok = torch.isfinite(b)
+    running_activity.copy_(torch.where(ok, new_a, a))
+    return scale.copy_(torch.where(ok, new, s))
 
 
-def _synaptic_scaling_update(scale, running_activity, batch_activity, target, eta, momentum, max_step, max_scale):
-    """Body of :func:`synaptic_scaling_update_` without the ``no_grad`` wrapper (callers hold it)."""
-    running_activity.lerp_(batch_activity.to(running_activity.dtype), momentum)
-    return scale.copy_(_scaled_by_sensor(scale, running_activity, target, eta, max_step, max_scale))
+def _sensor(running: Tensor, batch: Tensor, momentum, square: bool) -> Tensor:
+    """Step 1 of the rule, out of place: the low-pass of the batch activities *batch*; with *square*,
+    *batch* holds mean squares, which are low-passed, and the sensor their root."""
+    if isinstance(momentum, Tensor) and momentum.dtype != running.dtype:
+        momentum = momentum.to(running.dtype)
+    if square:
+        return torch.lerp(running.square(), batch, momentum).sqrt_()
+    return torch.lerp(running, batch, momentum)
+
+
+def _scaled_sensor(running: Tensor, scale: Tensor, q: Tensor, n: int, momentum, square: bool) -> Tensor:
+    """:func:`_sensor` of the scaled output's batch activity, ``scale * q / n`` (``scale**2 * q / n``, a
+    mean square, with *square*), with Scalar arguments where *momentum* is a number."""
+    if isinstance(momentum, Tensor):
+        return _sensor(running, torch.mul(scale.square() if square else scale, q).mul_(1.0 / n), momentum, square)
+    if square:
+        return torch.addcmul(running.square().mul_(1.0 - momentum), scale.square(), q, value=momentum / n).sqrt_()
+    return torch.addcmul(running.mul(1.0 - momentum), scale, q, value=momentum / n)
 
 
 def _scaled_by_sensor(scale, running_activity, target, eta, max_step, max_scale) -> Tensor:
@@ -237,10 +286,15 @@ def _pin(*tensors: Tensor) -> list:
 
 
 def _widened(input: Tensor, buffer: Tensor) -> Tensor:
-    """*input* in the wider of its dtype and *buffer*'s (itself when that is its own)."""
-    if input.dtype is buffer.dtype:
+    """*input* in the widest of its dtype, *buffer*'s and float32 (itself when that is its own).
+
+    Statistics (sums over the batch) and the homeostatic arithmetic run in this dtype; outputs are
+    cast back to the input's. A float16 sum of squares overflows above 65504 (a drive of 256).
+    """
+    dtype = input.dtype
+    if dtype is buffer.dtype and dtype is not torch.float16 and dtype is not torch.bfloat16:
         return input
-    dtype = torch.promote_types(input.dtype, buffer.dtype)
+    dtype = torch.promote_types(torch.promote_types(dtype, buffer.dtype), torch.float32)
     return input if dtype == input.dtype else input.to(dtype)
 
 
@@ -262,35 +316,46 @@ def _sum_stat(input: Tensor, measure: str, dims) -> Tensor:
     return torch.relu(input).sum(dims)
 
 
+def _all_finite(t: Tensor) -> bool:
+    """Whether every entry of *t* is finite, read on the host (one synchronisation on a GPU, as a
+    mixed-precision gradient scaler's check of the gradients). One reduction: the sum is finite iff
+    every entry is, unless it overflows, which only activities near the dtype's largest number do."""
+    return math.isfinite(float(t.sum()))
+
+
 def _homeostatic_step_(scale: Tensor, q: Tensor, n: int, measure: str, step: tuple) -> Tensor:
     """Steps 1-2 of :class:`~homeonet.ann.modules.SynapticScaling` from the batch statistic *q* of the unscaled input.
 
     *q* is :func:`_sum_stat` over *n* entries per unit, so the unit's activity is ``sqrt(q / n)``
     (``'rms'``) or ``q / n``; the activity of the scaled output is ``scale`` times that
     (homogeneity). *step* is ``(running_activity, calibrate, target, eta, momentum, max_step,
-    max_scale)``; with *calibrate*, the factors are set to ``target / activity`` instead.
-    Changes *scale* and *running_activity* in place and returns a new tensor equal to the new
-    *scale* (a snapshot for the backward pass); the caller holds ``no_grad``.
+    max_scale, ...)``, *momentum* a number or a tensor; with *calibrate*, the factors are set to
+    ``target / activity`` instead. The arithmetic runs in *q*'s dtype (at least float32).
+    Units whose statistic is not finite keep their state. Changes *scale* and *running_activity*
+    in place and returns a new tensor equal to the new *scale* (a snapshot for the backward
+    pass, in *q*'s dtype); the caller holds ``no_grad``.
     """
-    running_activity, calibrate, target, eta, momentum, max_step, max_scale = step
-    if q.dtype != scale.dtype:
-        q = q.to(scale.dtype)
+    running_activity, calibrate, target, eta, momentum, max_step, max_scale = step[:7]
+    s = scale if scale.dtype == q.dtype else scale.to(q.dtype)
+    a = running_activity if running_activity.dtype == q.dtype else running_activity.to(q.dtype)
     if calibrate:
         raw = q.div(n).sqrt_() if measure == "rms" else q.div(n)
         new = torch.where(raw > 1e-12, target / raw.clamp(min=1e-12), torch.ones_like(raw))
         new.clamp_(1.0 / max_scale, max_scale)
-        running_activity.copy_(new * raw)
+        new_a = new * raw
     else:
-        # rate sensor a <- a - m a + m * scale * activity, with the 1/sqrt(n) or 1/n of the activity
-        # folded into the weight of one addcmul (Scalar arguments only, see _scaled_by_sensor)
-        running_activity.sub_(running_activity, alpha=momentum)
-        if measure == "rms":
-            running_activity.addcmul_(scale, q.sqrt(), value=momentum / math.sqrt(n))
-        else:
-            running_activity.addcmul_(scale, q, value=momentum / n)
-        new = _scaled_by_sensor(scale, running_activity, target, eta, max_step, max_scale)
+        # rate sensor of the scaled output: its batch activity is scale * activity (homogeneity); for
+        # 'rms' the sensor averages the mean square s^2 q / n (unbiased at any batch size, see
+        # synaptic_scaling_update_)
+        new_a = _scaled_sensor(a, s, q, n, momentum, measure == "rms")
+        new = _scaled_by_sensor(s, new_a, target, eta, max_step, max_scale)
+    if torch.compiler.is_compiling():  # eager callers skip a non-finite batch before the step
+        ok = torch.isfinite(q)
+        new, new_a = torch.where(ok, new, s), torch.where(ok, new_a, a)
+    running_activity.copy_(new_a)
     scale.copy_(new)
-    return new
+    # the factors as stored (rounded to the buffer's dtype), so that eval mode computes the same function
+    return new if new.dtype == scale.dtype else scale.to(new.dtype)
 
 
 class _SynapticScalingFunction(torch.autograd.Function):
@@ -299,8 +364,9 @@ class _SynapticScalingFunction(torch.autograd.Function):
 
     ``apply(input, weight, bias, scale, measure, fixed_point, step)``: *weight*, *bias* may be
     ``None``; *step* is ``None`` (no update) or ``(running_activity, calibrate, target, eta,
-    momentum, max_step, max_scale)``, in which case *scale* and *running_activity* are updated in
-    place (steps 1-2 of the module's algorithm) before they multiply the input.
+    momentum, max_step, max_scale, report)``, in which case *scale* and *running_activity* are
+    updated in place (steps 1-2 of the module's algorithm) before they multiply the input. In eager
+    mode a batch with a non-finite statistic makes no update and sets ``report[0] = True``.
 
     With *fixed_point*, the value is unchanged but the backward pass treats the factor as
     :math:`\tilde s_c = s_c\, (q_c^0 / q_c)^{1/p}` at :math:`q = q^0`, with :math:`q_c` the
@@ -322,9 +388,14 @@ class _SynapticScalingFunction(torch.autograd.Function):
         # input's and the buffers' dtypes, the output returned in the input's (as BatchNorm does)
         x = _widened(input, scale)
         q = None if step is None and not fixed_point else _sum_stat(x, measure, dims)
+        if step is not None and not torch.compiler.is_compiling() and not _all_finite(q):
+            step[7][0] = True  # a NaN/inf batch: no homeostatic step (compiled code masks it per unit instead)
+            step = None
         # the factors in a tensor of their own: the backward needs them after the buffer has moved on
         if step is not None:
             (s,) = _pin(_homeostatic_step_(scale, q, input.numel() // input.size(1), measure, step))
+        elif scale.dtype != x.dtype:
+            s = scale.to(x.dtype)
         else:
             s = scale.clone() if weight is None or ctx.needs_input_grad[1] else scale
         gs = s if weight is None else s * weight
@@ -382,16 +453,42 @@ def intrinsic_plasticity(input: Tensor, gain: Tensor, bias: Tensor) -> Tensor:
         y_{n c} = \sigma(g_c x_{n c} + b_c) = \frac{1}{1 + e^{-(g_c x_{n c} + b_c)}}
 
     Args:
-        input (Tensor): ``(N, C)`` or ``(N, C, *)`` synaptic drive :math:`x`.
+        input (Tensor): ``(N, C)`` or ``(N, C, *)`` synaptic drive :math:`x`, floating point.
         gain (Tensor): ``(C,)`` gains :math:`g`.
         bias (Tensor): ``(C,)`` biases :math:`b`.
 
     Returns:
-        Tensor: same shape as *input*, values in (0, 1).
+        Tensor: same shape and dtype as *input*, values in (0, 1) (computed in at least float32).
     """
     _check_channels(input, gain.numel())
+    x = _widened(input, gain)
     nd = input.dim()
-    return torch.sigmoid(torch.addcmul(_channel_view(bias, nd), input, _channel_view(gain, nd)))
+    out = torch.sigmoid(torch.addcmul(_channel_view(bias, nd).to(x.dtype), x, _channel_view(gain, nd).to(x.dtype)))
+    return out.to(input.dtype)
+
+
+def _triesch_deltas(gain: Tensor, x: Tensor, y: Tensor, target_mean: float) -> tuple:
+    """The batch-averaged Triesch increments ``(db, dg)`` (before the factor eta), in *x*'s dtype."""
+    dims = _reduce_dims(x)
+    common = 1.0 - (2.0 + 1.0 / target_mean) * y + y.square() / target_mean
+    db = common.mean(dim=dims)
+    dg = gain.to(x.dtype).reciprocal() + (x * common).mean(dim=dims)
+    return db, dg
+
+
+def _apply_triesch_(gain: Tensor, bias: Tensor, db: Tensor, dg: Tensor, eta: float, min_gain: float,
+                    masked: bool) -> None:
+    """``bias += eta db``, ``gain = max(gain + eta dg, min_gain)`` in place; with *masked*, units with a
+    non-finite increment are left alone."""
+    if masked:
+        ok = torch.isfinite(db) & torch.isfinite(dg)
+        db, dg = torch.where(ok, db, 0.0), torch.where(ok, dg, 0.0)
+    if gain.dtype == db.dtype:
+        bias.add_(db, alpha=eta)
+        gain.add_(dg, alpha=eta).clamp_(min=min_gain)
+    else:  # low-precision buffers: the update in the increments' dtype, then stored
+        bias.copy_(bias.to(db.dtype).add_(db, alpha=eta))
+        gain.copy_(gain.to(dg.dtype).add_(dg, alpha=eta).clamp_(min=min_gain))
 
 
 @torch.no_grad()
@@ -409,7 +506,8 @@ def triesch_update_(gain: Tensor, bias: Tensor, input: Tensor, output: Tensor, *
     distribution of the output :math:`y = \sigma(g x + b)` and an exponential distribution
     with mean :math:`\mu` (Triesch 2005, "A gradient rule for the plasticity of a neuron's
     intrinsic excitability", ICANN, LNCS 3696:65-70). Averages run over the batch and any
-    spatial positions.
+    spatial positions, in at least float32. A unit whose increments are not finite (a NaN or
+    inf in the batch) is left alone.
 
     Args:
         gain (Tensor): ``(C,)``, updated in place and kept ``>= min_gain``.
@@ -423,14 +521,9 @@ def triesch_update_(gain: Tensor, bias: Tensor, input: Tensor, output: Tensor, *
     Returns:
         tuple: ``(gain, bias)``.
     """
-    dims = _reduce_dims(input)
-    x = input.detach().to(gain.dtype)
-    y = output.detach().to(gain.dtype)
-    common = 1.0 - (2.0 + 1.0 / target_mean) * y + y.square() / target_mean
-    db = common.mean(dim=dims)
-    dg = gain.reciprocal() + (x * common).mean(dim=dims)
-    bias.add_(db, alpha=eta)
-    gain.add_(dg, alpha=eta).clamp_(min=min_gain)
+    dtype = _acc_dtype(gain.dtype)
+    db, dg = _triesch_deltas(gain, input.detach().to(dtype), output.detach().to(dtype), target_mean)
+    _apply_triesch_(gain, bias, db, dg, eta, min_gain, masked=True)
     return gain, bias
 
 
@@ -438,8 +531,10 @@ class _IntrinsicPlasticityFunction(torch.autograd.Function):
     r"""The training step of :class:`~homeonet.ann.modules.IntrinsicPlasticity` as one autograd node.
 
     ``apply(input, gain, bias, step)``, *step* ``= (running_mean, target_mean, eta, momentum,
-    min_gain)``: returns :math:`y = \sigma(g x + b)` with the gain and bias before the update, then
-    applies :func:`triesch_update_` and the monitor update in place. The backward is
+    min_gain, report)``: returns :math:`y = \sigma(g x + b)` with the gain and bias before the
+    update, then applies :func:`triesch_update_` and the monitor update in place (*momentum* a number
+    or a tensor). In eager mode a batch whose increments are not finite makes no update and sets
+    ``report[0] = True``; compiled code masks such units instead. The backward is
     :math:`\partial L/\partial x = g\, y (1 - y)\, \partial L/\partial y`, with the slope
     :math:`g\,y(1-y)` formed in the forward pass from the gain it used, before the update (in eager
     mode no copy of the buffers is needed; under ``torch.compile`` their reads are pinned, see
@@ -448,16 +543,29 @@ class _IntrinsicPlasticityFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, input, gain, bias, step):
-        running_mean, target_mean, eta, momentum, min_gain = step
+        running_mean, target_mean, eta, momentum, min_gain, report = step
         nd = input.dim()
         x = _widened(input, gain)  # mixed precision: see _SynapticScalingFunction
         g, b = _pin(gain, bias)
+        if g.dtype != x.dtype:
+            g, b = g.to(x.dtype), b.to(x.dtype)
         gv = _channel_view(g, nd)
         out = torch.sigmoid(torch.addcmul(_channel_view(b, nd), x, gv))
         if ctx.needs_input_grad[0]:
             ctx.slope = torch.addcmul(out, out, out, value=-1.0).mul_(gv)
-        triesch_update_(gain, bias, x, out, target_mean=target_mean, eta=eta, min_gain=min_gain)
-        running_mean.lerp_(out.mean(_reduce_dims(out)).to(running_mean.dtype), momentum)
+        db, dg = _triesch_deltas(g, x, out, target_mean)
+        mean = out.mean(_reduce_dims(out))
+        compiling = torch.compiler.is_compiling()
+        if compiling or _all_finite(db + dg):
+            _apply_triesch_(gain, bias, db, dg, eta, min_gain, masked=compiling)
+            if isinstance(momentum, Tensor):
+                momentum = momentum.to(running_mean.dtype)
+            mean = mean.to(running_mean.dtype)
+            if compiling:  # a unit with a non-finite mean keeps its monitor
+                mean = torch.where(torch.isfinite(mean), mean, running_mean)
+            running_mean.lerp_(mean, momentum)
+        else:
+            report[0] = True
         return out if x is input else out.to(input.dtype)
 
     @staticmethod
@@ -479,40 +587,43 @@ def divisive_normalization(input: Tensor, sigma: float = 1.0, exponent: float = 
     that signed pre-activations can be normalized before the nonlinearity; for
     non-negative drives it is the canonical :math:`R_i = \gamma D_i^p / (\sigma^p + \sum D_j^p)`
     with the pool sum replaced by its mean (the factor :math:`C` is absorbed in
-    :math:`\sigma` and :math:`\gamma`).
+    :math:`\sigma` and :math:`\gamma`). Powers and the pool are computed in at least float32
+    (in float16, :math:`300^2` overflows), and the output cast back to the input's dtype.
 
     Args:
-        input (Tensor): ``(N, C)`` or ``(N, C, *)``.
+        input (Tensor): ``(N, C)`` or ``(N, C, *)``, floating point.
         sigma (float): semi-saturation constant :math:`\sigma > 0`. Default: 1.0.
         exponent (float): exponent :math:`p \ge 1`. Default: 2.0.
         weight (Tensor, optional): ``(C,)`` gain :math:`\gamma`. Default: ``None`` (1).
         bias (Tensor, optional): ``(C,)`` shift :math:`\beta`. Default: ``None`` (0).
 
     Returns:
-        Tensor: same shape as *input*.
+        Tensor: same shape and dtype as *input*.
     """
     if input.dim() < 2:
         raise HomeonetError(f"input must have shape (N, C) or (N, C, *); got {tuple(input.shape)}")
-    mag = input.abs()
+    _check_floating(input)
+    x = input.to(_acc_dtype(input.dtype))
+    mag = x.abs()
     if exponent == 2.0:
-        drive = input * mag
-        pool = input.square().mean(dim=1, keepdim=True)
+        drive = x * mag
+        pool = x.square().mean(dim=1, keepdim=True)
     elif exponent == 1.0:
-        drive = input
+        drive = x
         pool = mag.mean(dim=1, keepdim=True)
     else:
         powered = mag.pow(exponent)
-        drive = torch.sign(input) * powered
+        drive = torch.sign(x) * powered
         pool = powered.mean(dim=1, keepdim=True)
     out = drive / (pool + sigma ** exponent)
-    nd = input.dim()
+    nd = x.dim()
     if weight is not None and bias is not None:
-        return torch.addcmul(_channel_view(bias, nd), out, _channel_view(weight, nd))
-    if weight is not None:
-        out = out * _channel_view(weight, nd)
-    if bias is not None:
-        out = out + _channel_view(bias, nd)
-    return out
+        out = torch.addcmul(_channel_view(bias, nd).to(x.dtype), out, _channel_view(weight, nd).to(x.dtype))
+    elif weight is not None:
+        out = out * _channel_view(weight, nd).to(x.dtype)
+    elif bias is not None:
+        out = out + _channel_view(bias, nd).to(x.dtype)
+    return out.to(input.dtype)
 
 
 def _rows(w: Tensor) -> Tensor:
@@ -544,8 +655,12 @@ def equi_normalize_(weights, biases=None, *, norm_type: float = 2.0, iterations:
     .. math::
         d_i = \left( \frac{\lVert W_{k+1}[:,i] \rVert_p}{\lVert W_k[i,:] \rVert_p} \right)^{1/2}
 
-    applied layer after layer (one sweep = one iteration). Reference: P. Stock, B. Graham,
-    R. Gribonval, H. Jégou (2019), "Equi-normalization of neural networks", ICLR.
+    applied layer after layer (one sweep = one iteration). A unit whose incoming or outgoing
+    weights have a norm of at most *eps* (or a non-finite one) is left alone, :math:`d_i = 1`:
+    its optimum is 0 or infinity, and the step toward it (a factor of 4.5e5 for a unit with
+    all-zero incoming weights and eps 1e-12) would make the next gradient step diverge. Norms are
+    computed in at least float32. Reference: P. Stock, B. Graham, R. Gribonval, H. Jégou (2019),
+    "Equi-normalization of neural networks", ICLR.
 
     Args:
         weights (sequence of Tensor): weights of consecutive layers, first to last.
@@ -553,7 +668,7 @@ def equi_normalize_(weights, biases=None, *, norm_type: float = 2.0, iterations:
             Default: ``None``.
         norm_type (float): :math:`p`. Default: 2.0.
         iterations (int): sweeps over the layers. Default: 1.
-        eps (float): guards against division by zero for silent units. Default: 1e-12.
+        eps (float): norms at or below it count as zero. Default: 1e-12.
 
     Returns:
         list of Tensor: the rescaling factors :math:`d` of every hidden layer (of the last sweep).
@@ -570,12 +685,14 @@ def equi_normalize_(weights, biases=None, *, norm_type: float = 2.0, iterations:
             if w_out.shape[1] != w_in.shape[0]:
                 raise HomeonetError(f"weights[{k + 1}] must take {w_in.shape[0]} inputs to follow "
                                     f"weights[{k}]; got shape {tuple(w_out.shape)}")
-            n_in = torch.linalg.vector_norm(_rows(w_in), ord=norm_type, dim=1)
-            n_out = torch.linalg.vector_norm(_cols(w_out), ord=norm_type, dim=1)
-            d = ((n_out + eps) / (n_in + eps)).sqrt_()
-            w_in.mul_(d.view((-1,) + (1,) * (w_in.dim() - 1)))
+            dtype = _acc_dtype(w_in.dtype)
+            n_in = torch.linalg.vector_norm(_rows(w_in), ord=norm_type, dim=1, dtype=dtype)
+            n_out = torch.linalg.vector_norm(_cols(w_out), ord=norm_type, dim=1, dtype=dtype)
+            ok = (n_in > eps) & (n_out > eps) & torch.isfinite(n_in) & torch.isfinite(n_out)
+            d = torch.where(ok, (n_out / n_in.clamp(min=eps)).sqrt(), 1.0)
+            w_in.mul_(d.to(w_in.dtype).view((-1,) + (1,) * (w_in.dim() - 1)))
             if biases[k] is not None:
-                biases[k].mul_(d)
-            w_out.div_(d.view((1, -1) + (1,) * (w_out.dim() - 2)))
+                biases[k].mul_(d.to(biases[k].dtype))
+            w_out.div_(d.to(w_out.dtype).view((1, -1) + (1,) * (w_out.dim() - 2)))
             factors.append(d)
     return factors

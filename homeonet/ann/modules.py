@@ -20,6 +20,10 @@ layers are fixed deterministic maps.
 
 from __future__ import annotations
 
+import logging
+import numbers
+import warnings
+
 import torch
 from torch import Tensor, nn
 
@@ -28,15 +32,29 @@ from homeonet.ann import functional as F
 
 __all__ = ["SynapticScaling", "IntrinsicPlasticity", "DivisiveNormalization", "EquiNormalization"]
 
+logger = logging.getLogger(__name__)
+
 
 def _check_int(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    # what torch.nn takes: Python and numpy integers (not bools)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise HomeonetError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return value
+    return int(value)
+
+
+def _check_momentum(momentum):
+    """A factor in (0, 1], or None for a cumulative average (as torch.nn's BatchNorm)."""
+    return None if momentum is None else _check_float("momentum", momentum, low=0.0, high=1.0)
+
+
+def _cumulative(momentum, num_batches_tracked: Tensor):
+    """*momentum*, or for None the factor of a cumulative average, 1 / (batches seen + 1), as a tensor
+    (no read on the host)."""
+    return num_batches_tracked.add(1).reciprocal() if momentum is None else momentum
 
 
 def _check_float(name, value, low=None, high=None, low_open=True, high_open=False):
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value
     ok = ok and abs(value) != float("inf")
     if ok and low is not None:
         ok = value > low if low_open else value >= low
@@ -60,6 +78,15 @@ class _HomeostaticNorm(nn.Module):
 
     def _check_input_dim(self, input: Tensor) -> None:
         F._check_channels(input, self.num_features)
+
+    def _skipped_nonfinite(self) -> None:
+        """A training batch with non-finite statistics was skipped: warn once per layer."""
+        logger.debug("%s skipped a training batch with non-finite statistics", type(self).__name__)
+        if not self.__dict__.get("_warned_nonfinite"):
+            self._warned_nonfinite = True
+            warnings.warn(f"{type(self).__name__}: a training batch with non-finite (NaN or inf) values was "
+                          "skipped; the homeostatic state is left as it was (warned once per layer)",
+                          RuntimeWarning, stacklevel=3)
 
     def reset_running_stats(self) -> None:
         """Return the homeostatic state (buffers) to its initial value."""
@@ -88,11 +115,22 @@ class SynapticScaling(_HomeostaticNorm):
 
     1. rate sensor: :math:`\bar a_c \leftarrow (1 - m)\,\bar a_c + m\, s_c\, a_c(x)`, a slow
        low-pass of the unit's own (scaled) activity, like the calcium-based sensor of a neuron;
+       for ``'rms'`` the low-pass is of the mean square,
+       :math:`\bar a_c \leftarrow \sqrt{(1 - m)\,\bar a_c^2 + m\, s_c^2\, a_c(x)^2}`, which
+       is unbiased whatever the batch size (a root of each batch's mean square is not: with one
+       sample per batch it is the absolute value, and the output would settle at 1.25 times the
+       target);
     2. scaling: :math:`s_c \leftarrow s_c\,\operatorname{clip}(1 + \eta (a^\ast - \bar a_c)/a^\ast,
        1/k, k)` (van Rossum, Bi & Turrigiano 2000): units below target scale up, above scale down;
     3. output: :math:`y = \gamma\, s\, x + \beta` with the new factors. No statistic of the
        current batch enters the output except through the slow factor, so training and
        inference compute the same function, and no gradient flows through :math:`s`.
+
+    A training batch whose statistics are not finite (a NaN or inf in it) is skipped as an empty
+    batch is: the buffers and the batch count stay as they were, and a ``RuntimeWarning`` is
+    issued once per layer. (Knowing it takes one read of a flag on the host per step; under
+    ``torch.compile`` there is no such read: units with non-finite statistics keep their state
+    and the others are updated, without a warning.)
 
     On the first training batch after a reset the factors are calibrated so that every unit
     starts at its target, :math:`s_c = a^\ast / a_c(x)` (a data-dependent initialisation, like
@@ -112,7 +150,9 @@ class SynapticScaling(_HomeostaticNorm):
         num_features (int): :math:`C` from an expected input of size ``(N, C)`` or ``(N, C, *)``.
         target (float): target activity :math:`a^\ast > 0`. Default: 1.0.
         eta (float): scaling rate :math:`\eta > 0` per batch. Default: 0.1.
-        momentum (float): rate-sensor update factor :math:`m \in (0, 1]`. Default: 0.1.
+        momentum (float or None): rate-sensor update factor :math:`m \in (0, 1]`; ``None`` for a
+            cumulative average, :math:`m = 1/(\text{batches seen} + 1)`, as in torch's BatchNorm.
+            Default: 0.1.
         activity (str): activity measure, ``'rms'`` (root mean square of the drive, default),
             ``'abs'`` (mean absolute drive) or ``'rate'`` (mean rectified drive, the firing rate
             of a ReLU unit: use it when the layer is placed after the nonlinearity).
@@ -175,7 +215,7 @@ class SynapticScaling(_HomeostaticNorm):
         self.fixed_point_grad = bool(fixed_point_grad)
         self.target = _check_float("target", target, low=0.0)
         self.eta = _check_float("eta", eta, low=0.0)
-        self.momentum = _check_float("momentum", momentum, low=0.0, high=1.0)
+        self.momentum = _check_momentum(momentum)
         if activity not in F.ACTIVITY_MEASURES:
             raise HomeonetError(f"activity must be one of {', '.join(F.ACTIVITY_MEASURES)}; got {activity!r}")
         self.activity = activity
@@ -224,10 +264,14 @@ class SynapticScaling(_HomeostaticNorm):
         fresh = self.__dict__.get("_fresh")  # None: unknown (e.g. a module pickled before the flag existed)
         if fresh is None:
             fresh = int(buffers["num_batches_tracked"]) == 0
+        skipped = [False]  # set when a batch with NaN/inf statistics is skipped (eager mode)
         out = F._SynapticScalingFunction.apply(
             input, params["weight"], params["bias"], buffers["scale"], self.activity, self.fixed_point_grad,
-            (buffers["running_activity"], self.calibrate and fresh, self.target, self.eta, self.momentum,
-             self.max_step, self.max_scale))
+            (buffers["running_activity"], self.calibrate and fresh, self.target, self.eta,
+             _cumulative(self.momentum, buffers["num_batches_tracked"]), self.max_step, self.max_scale, skipped))
+        if skipped[0]:  # as for an empty batch: state, count and calibration flag unchanged
+            self._skipped_nonfinite()
+            return out
         if fresh is not False:
             self._fresh = False
         buffers["num_batches_tracked"].add_(1)
@@ -257,7 +301,7 @@ class SynapticScaling(_HomeostaticNorm):
         return layer
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, target={self.target:g}, eta={self.eta:g}, momentum={self.momentum:g}, "
+        return (f"{self.num_features}, target={self.target:g}, eta={self.eta:g}, momentum={self.momentum}, "
                 f"activity={self.activity!r}, affine={self.affine}")
 
 
@@ -283,13 +327,17 @@ class IntrinsicPlasticity(_HomeostaticNorm):
     with no batch statistics, so inference uses the adapted :math:`g, b`. The layer includes its
     nonlinearity: use it in place of the activation function (``Linear -> IntrinsicPlasticity``).
     Gradients flow through :math:`x`; :math:`g, b` are buffers, not learned by backprop.
+    A training batch whose increments are not finite is skipped as an empty batch is (buffers and
+    count unchanged, a ``RuntimeWarning`` once per layer; under ``torch.compile``, such units are
+    left alone without a warning).
 
     Args:
         num_features (int): :math:`C` from an expected input of size ``(N, C)`` or ``(N, C, *)``.
         target_mean (float): :math:`\mu \in (0, 1)`. Default: 0.2.
         eta (float): learning rate :math:`\eta > 0` per batch. Default: 0.01.
-        momentum (float): update factor of ``running_mean`` (a monitor of each unit's mean output,
-            not used in the forward pass), in (0, 1]. Default: 0.1.
+        momentum (float or None): update factor of ``running_mean`` (a monitor of each unit's mean
+            output, not used in the forward pass), in (0, 1]; ``None`` for a cumulative average.
+            Default: 0.1.
         min_gain (float): lower bound of the gain, > 0. Default: 1e-3.
 
     Shape:
@@ -322,7 +370,7 @@ class IntrinsicPlasticity(_HomeostaticNorm):
         factory = {"device": device, "dtype": dtype}
         self.target_mean = _check_float("target_mean", target_mean, low=0.0, high=1.0, high_open=True)
         self.eta = _check_float("eta", eta, low=0.0)
-        self.momentum = _check_float("momentum", momentum, low=0.0, high=1.0)
+        self.momentum = _check_momentum(momentum)
         self.min_gain = _check_float("min_gain", min_gain, low=0.0)
         self.register_buffer("gain", torch.empty(num_features, **factory))
         self.register_buffer("bias", torch.empty(num_features, **factory))
@@ -342,8 +390,13 @@ class IntrinsicPlasticity(_HomeostaticNorm):
             return F.intrinsic_plasticity(input, self.gain, self.bias).to(input.dtype)
         # one autograd node: the output, the slope its backward needs (from the gain it used), then the
         # homeostatic update of the buffers in place
+        skipped = [False]  # set when a batch with NaN/inf increments is skipped (eager mode)
         out = F._IntrinsicPlasticityFunction.apply(
-            input, self.gain, self.bias, (self.running_mean, self.target_mean, self.eta, self.momentum, self.min_gain))
+            input, self.gain, self.bias, (self.running_mean, self.target_mean, self.eta,
+                                          _cumulative(self.momentum, self.num_batches_tracked), self.min_gain, skipped))
+        if skipped[0]:  # as for an empty batch: state and count unchanged
+            self._skipped_nonfinite()
+            return out
         self.num_batches_tracked.add_(1)
         return out
 

@@ -1,12 +1,16 @@
 r"""Train small networks with a chosen normalization and record their hidden activations.
 
-- :func:`load_dataset`: scikit-learn's bundled digits (default, offline), a generated
-  classification set, or MNIST / Fashion-MNIST / CIFAR-10 read by torchvision from a local folder.
+- :func:`load_dataset`: the offline data sets of :mod:`homeonet.datasets` (``digits``, ``mnist5k``,
+  ``mnist1d``), a generated classification set, or MNIST / Fashion-MNIST / CIFAR-10 read by
+  torchvision from a local folder (never downloaded), as standardised tensors.
 - :func:`build_model`: an MLP or a small CNN whose hidden blocks use one normalization by name
   (:data:`NORMS`); torch's own layers for the baselines, :mod:`homeonet.ann.modules` for the rest.
 - :func:`train`: seeded training with a torch optimizer and ``DataLoader``, optional early stopping
   and progress bar; returns per-epoch metrics and the hidden activations on the test set as
   ``(samples x units)`` arrays, ready for homeonet's usage / coding measures.
+- :func:`evaluate`: one ``(dataset, seed)`` point of ``homeonet compare``
+  (:mod:`homeonet.comparison`): train, then the test accuracy and the coding measures of the
+  hidden units.
 
 Examples::
 
@@ -20,6 +24,7 @@ Examples::
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass, field
@@ -33,14 +38,22 @@ from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorData
 from homeonet._validate import HomeonetError, check_choice
 from homeonet.ann.modules import DivisiveNormalization, EquiNormalization, IntrinsicPlasticity, SynapticScaling
 
-__all__ = ["NORMS", "DATASETS", "Data", "TrainResult", "load_dataset", "build_model", "train"]
+__all__ = ["NORMS", "DATASETS", "MODELS", "Data", "TrainResult", "load_dataset", "build_model", "train",
+           "evaluate"]
 
 #: Normalization names accepted by :func:`build_model` and :func:`train`.
 NORMS = ("none", "batchnorm", "layernorm", "groupnorm", "weightnorm", "synaptic_scaling", "synaptic_scaling_rate",
          "intrinsic_plasticity", "divisive", "equinorm")
 
-#: Dataset names accepted by :func:`load_dataset`.
-DATASETS = ("digits", "generated", "mnist", "fashion_mnist", "cifar10")
+#: Dataset names accepted by :func:`load_dataset`: :data:`homeonet.datasets.DATASETS` (offline, with their
+#: sources and licences), a generated set, and the torchvision sets read from a local folder.
+DATASETS = ("digits", "mnist5k", "mnist1d", "generated", "mnist", "fashion_mnist", "cifar10")
+
+#: Networks of :func:`build_model`.
+MODELS = ("mlp", "cnn")
+
+#: Default hidden sizes: units of the MLP's blocks, channels of the CNN's.
+HIDDEN = {"mlp": (128, 128), "cnn": (16, 32)}
 
 _TORCHVISION = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CIFAR10"}
 
@@ -110,61 +123,74 @@ def _standardise(train: torch.Tensor, test: torch.Tensor, dims, per_feature: boo
     return (train - mean) / std, (test - mean) / std
 
 
-def load_dataset(name: str = "digits", root=None, *, download: bool = False, split_seed: int = 0,
-                 test_fraction: float = 0.25, n_samples: int = 3000) -> Data:
-    """Load a classification data set as tensors.
+def load_dataset(name: str = "digits", root=None, *, split_seed: int = 0, test_fraction: float | None = None,
+                 n_samples: int = 3000) -> Data:
+    """Load a classification data set as tensors, inputs standardised with the training set's statistics.
 
     Parameters
     ----------
     name : str
-        One of :data:`DATASETS`: ``'digits'`` (scikit-learn's bundled 8x8 digits, 1797 samples,
-        64 features, 10 classes; no download), ``'generated'`` (``sklearn.datasets.make_classification``,
-        40 features, 10 classes), or ``'mnist'``, ``'fashion_mnist'``, ``'cifar10'`` (torchvision,
-        read from *root*).
+        One of :data:`DATASETS`: ``'digits'``, ``'mnist5k'``, ``'mnist1d'`` (the offline sets of
+        :func:`homeonet.datasets.load`, with their fixed stratified splits; images as ``(1, H, W)``),
+        ``'generated'`` (``sklearn.datasets.make_classification``, 40 features, 10 classes), or
+        ``'mnist'``, ``'fashion_mnist'``, ``'cifar10'`` (torchvision, read from *root*).
     root : str or Path, optional
         Folder holding the torchvision data set (torchvision's layout, e.g. ``ROOT/MNIST/raw``).
-        Required for the torchvision data sets.
-    download : bool
-        Let torchvision download the data set into *root* when it is missing.
+        Required for the torchvision data sets; nothing is downloaded.
     split_seed : int
-        Seed of the train/test split of ``digits`` and of the ``generated`` set (the
-        torchvision sets come with their own split).
-    test_fraction : float
-        Test share for ``digits`` and ``generated``, in (0, 1).
+        Seed of the train/test split of the offline and the generated sets (the torchvision sets
+        come with their own split).
+    test_fraction : float, optional
+        Test share, in (0, 1) (default: the data set's own, see :func:`homeonet.datasets.load`;
+        0.25 for ``generated``).
     n_samples : int
         Size of the ``generated`` set.
 
     Returns
     -------
     Data
+        Offline images are centred pixel by pixel and scaled by one standard deviation over all
+        pixels, so that the almost constant border pixels are not blown up; torchvision images are
+        standardised per channel; other features (``mnist1d``, ``generated``) one by one.
 
     Raises
     ------
     HomeonetError
-        Unknown name, missing or unusable torchvision, missing or unreadable folder.
+        Unknown name, bad split arguments, a missing optional package, missing or unusable
+        torchvision, missing or unreadable folder.
     """
     check_choice("dataset", name, DATASETS)
-    if not 0.0 < test_fraction < 1.0:
-        raise HomeonetError(f"test_fraction must be in (0, 1); got {test_fraction!r}")
-    if name in ("digits", "generated"):
-        from sklearn.datasets import load_digits, make_classification
+    if name == "generated":
+        from sklearn.datasets import make_classification
         from sklearn.model_selection import train_test_split
 
-        if name == "digits":
-            x, y = load_digits(return_X_y=True)
-        else:
-            x, y = make_classification(n_samples=n_samples, n_features=40, n_informative=20, n_redundant=10,
-                                       n_classes=10, n_clusters_per_class=2, class_sep=1.5,
-                                       random_state=split_seed)
-        xtr, xte, ytr, yte = train_test_split(x, y, test_size=test_fraction, random_state=split_seed, stratify=y)
-        xtr, xte = _standardise(torch.tensor(xtr, dtype=torch.float32), torch.tensor(xte, dtype=torch.float32), 0,
-                                per_feature=name != "digits")
+        if test_fraction is not None and not 0.0 < test_fraction < 1.0:
+            raise HomeonetError(f"test_fraction must be in (0, 1); got {test_fraction!r}")
+        x, y = make_classification(n_samples=n_samples, n_features=40, n_informative=20, n_redundant=10,
+                                   n_classes=10, n_clusters_per_class=2, class_sep=1.5, random_state=split_seed)
+        xtr, xte, ytr, yte = train_test_split(x, y, test_size=test_fraction or 0.25, random_state=split_seed,
+                                              stratify=y)
+        xtr, xte = _standardise(torch.tensor(xtr, dtype=torch.float32), torch.tensor(xte, dtype=torch.float32), 0)
         return Data(name, xtr, torch.tensor(ytr, dtype=torch.long), xte, torch.tensor(yte, dtype=torch.long),
                     (x.shape[1],), int(np.max(y)) + 1)
-    return _load_torchvision(name, root, download)
+    if name in _TORCHVISION:
+        return _load_torchvision(name, root)
+    from homeonet import datasets
+
+    d = datasets.load(name, split_seed=split_seed, test_fraction=test_fraction)
+    shape = (1, *d.shape) if d.image else d.shape
+    xtr = torch.from_numpy(d.x_train).reshape(-1, *shape)
+    xte = torch.from_numpy(d.x_test).reshape(-1, *shape)
+    xtr, xte = _standardise(xtr, xte, 0, per_feature=not d.image)
+    return Data(name, xtr, torch.from_numpy(d.y_train), xte, torch.from_numpy(d.y_test), shape, d.n_classes)
 
 
-def _load_torchvision(name, root, download) -> Data:
+def is_image(name: str) -> bool:
+    """Whether data set *name* (from :data:`DATASETS`) holds images, the input of :func:`build_model`'s CNN."""
+    return name in _TORCHVISION or name in ("digits", "mnist5k")
+
+
+def _load_torchvision(name, root) -> Data:
     if root is None:
         raise HomeonetError(f"root must name the local folder holding {name} (torchvision layout); got None")
     try:
@@ -176,11 +202,11 @@ def _load_torchvision(name, root, download) -> Data:
         raise HomeonetError(f"dataset {name!r} needs a torchvision that matches torch {torch.__version__}; "
                             f"importing it failed: {msg}") from None
     root = Path(root)
-    if not download and not root.is_dir():
-        raise HomeonetError(f"root folder for {name} does not exist: {str(root)!r} (use download=True / --download)")
+    if not root.is_dir():
+        raise HomeonetError(f"root folder for {name} does not exist: {str(root)!r}")
     cls = getattr(torchvision.datasets, _TORCHVISION[name])
     try:
-        parts = [cls(str(root), train=train, download=download) for train in (True, False)]
+        parts = [cls(str(root), train=train, download=False) for train in (True, False)]
     except (RuntimeError, OSError) as err:
         msg = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise HomeonetError(f"cannot read {name} from {str(root)!r}: {msg}") from None
@@ -246,7 +272,7 @@ def _block(n_in: int, n_out: int, norm: str, conv: bool, norm_kwargs: dict) -> n
     raise HomeonetError(f"norm must be one of {', '.join(NORMS)}; got {norm!r}")  # pragma: no cover
 
 
-def build_model(norm: str, input_shape, n_classes: int, *, model: str = "mlp", hidden=(128, 128),
+def build_model(norm: str, input_shape, n_classes: int, *, model: str = "mlp", hidden=None,
                 norm_kwargs: dict | None = None) -> nn.Module:
     """Build an MLP or a small CNN whose hidden blocks use the normalization *norm*.
 
@@ -267,8 +293,8 @@ def build_model(norm: str, input_shape, n_classes: int, *, model: str = "mlp", h
         Shape of one input sample; the MLP flattens it.
     n_classes : int
     model : {'mlp', 'cnn'}
-    hidden : sequence of int
-        Units (MLP) or channels (CNN) of each hidden block.
+    hidden : sequence of int, optional
+        Units (MLP) or channels (CNN) of each hidden block. Default: :data:`HIDDEN` of *model*.
     norm_kwargs : dict, optional
         Keyword arguments per norm name, e.g. ``{'synaptic_scaling': {'target': 0.5}}``.
 
@@ -279,8 +305,8 @@ def build_model(norm: str, input_shape, n_classes: int, *, model: str = "mlp", h
         ``(logits, [hidden activity of each block])``.
     """
     check_choice("norm", norm, NORMS)
-    check_choice("model", model, ("mlp", "cnn"))
-    hidden = tuple(hidden)
+    check_choice("model", model, MODELS)
+    hidden = HIDDEN[model] if hidden is None else tuple(hidden)
     if not hidden or any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in hidden):
         raise HomeonetError(f"hidden must be a non-empty sequence of integers >= 1; got {hidden!r}")
     conv = model == "cnn"
@@ -313,10 +339,10 @@ def _evaluate(net: nn.Module, x: torch.Tensor, y: torch.Tensor, device, batch: i
     return (correct / max(len(x), 1), acts) if hidden else correct / max(len(x), 1)
 
 
-def train(norm: str = "none", dataset="digits", *, model: str = "mlp", hidden=(128, 128), epochs: int = 20,
+def train(norm: str = "none", dataset="digits", *, model: str = "mlp", hidden=None, epochs: int = 20,
           batch_size: int = 64, lr: float = 1e-3, weight_decay: float = 0.0, optimizer: str = "adam", seed: int = 0,
-          patience: int | None = None, val_fraction: float = 0.1, root=None, download: bool = False,
-          device="cpu", progress: bool = False, norm_kwargs: dict | None = None) -> TrainResult:
+          patience: int | None = None, val_fraction: float = 0.1, root=None, device="cpu", progress: bool = False,
+          norm_kwargs: dict | None = None) -> TrainResult:
     """Train a network with one normalization and return its metrics and hidden activations.
 
     Parameters
@@ -326,8 +352,8 @@ def train(norm: str = "none", dataset="digits", *, model: str = "mlp", hidden=(1
     dataset : str or Data
         A name from :data:`DATASETS` (loaded with :func:`load_dataset`) or a loaded :class:`Data`.
     model : {'mlp', 'cnn'}
-    hidden : sequence of int
-        Hidden layer sizes (channels for the CNN). Default ``(128, 128)``.
+    hidden : sequence of int, optional
+        Hidden layer sizes (channels for the CNN). Default: :data:`HIDDEN` of *model*.
     epochs : int
         Maximum number of epochs, >= 1.
     batch_size : int
@@ -342,7 +368,7 @@ def train(norm: str = "none", dataset="digits", *, model: str = "mlp", hidden=(1
         epochs without a better validation accuracy, restoring the best weights.
     val_fraction : float
         Share of the training set held out when *patience* is given.
-    root, download
+    root
         Passed to :func:`load_dataset`.
     device : str or torch.device
     progress : bool
@@ -360,6 +386,7 @@ def train(norm: str = "none", dataset="digits", *, model: str = "mlp", hidden=(1
         Unknown norm, data set, model or optimizer; non-positive epochs or batch size.
     """
     check_choice("norm", norm, NORMS)
+    check_choice("model", model, MODELS)
     check_choice("optimizer", optimizer, ("adam", "sgd"))
     for pname, value in (("epochs", epochs), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -368,7 +395,7 @@ def train(norm: str = "none", dataset="digits", *, model: str = "mlp", hidden=(1
         raise HomeonetError(f"patience must be an integer >= 1 or None; got {patience!r}")
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise HomeonetError(f"lr must be a finite number > 0; got {lr!r}")
-    data = dataset if isinstance(dataset, Data) else load_dataset(dataset, root, download=download)
+    data = dataset if isinstance(dataset, Data) else load_dataset(dataset, root)
     device = torch.device(device)
 
     torch.manual_seed(seed)
@@ -434,3 +461,41 @@ def train(norm: str = "none", dataset="digits", *, model: str = "mlp", hidden=(1
     acc, acts = _evaluate(net, data.x_test, data.y_test, device, hidden=True)
     return TrainResult(norm=norm, dataset=data.name, seed=seed, history=history, test_accuracy=acc, hidden=acts,
                        model=net, train_time=train_time)
+
+
+def evaluate(dataset="digits", seed: int = 0, *, norm: str = "none", model: str = "mlp", hidden=None,
+             epochs: int = 20, batch_size: int = 64, lr: float = 1e-3, root=None, device="cpu",
+             progress: bool = False) -> dict:
+    """Train one network and measure it: one point of ``homeonet compare`` (:mod:`homeonet.comparison`).
+
+    Parameters
+    ----------
+    dataset : str or Data
+        A name from :data:`DATASETS` or a loaded :class:`Data`.
+    seed : int
+        Seed of the initial weights and the batch order.
+    norm, model, hidden, epochs, batch_size, lr, root, device, progress
+        As in :func:`train`.
+
+    Returns
+    -------
+    dict
+        ``test_accuracy`` (fraction in [0, 1]), the coding measures of
+        :func:`homeonet.comparison.coding_measures` of the hidden units' test-set activity (mean over
+        the hidden layers), ``wall_time`` (s, training) and ``epochs_run``.
+    """
+    from homeonet.comparison import coding_measures
+
+    data = dataset if isinstance(dataset, Data) else _cached_dataset(dataset, None if root is None else str(root))
+    res = train(norm, data, model=model, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                root=root, device=device, progress=progress)
+    layers = [coding_measures(h) for h in res.hidden]
+    out = {k: float(np.mean([m[k] for m in layers])) for k in layers[0]}
+    return {"test_accuracy": float(res.test_accuracy), **out, "wall_time": float(res.train_time),
+            "epochs_run": len(res.history)}
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_dataset(name: str, root) -> Data:
+    """:func:`load_dataset` of *name*, kept for the next points of a comparison (read-only tensors)."""
+    return load_dataset(name, root)

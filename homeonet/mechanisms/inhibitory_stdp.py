@@ -96,21 +96,28 @@ class InhibitorySTDP(Mechanism):
     .. math:: C = x_\mathrm{post}(T_0) + \sum_{T_0 < t_k \le t} e^{(t_k - T_0)/\tau}, \qquad
               D = \sum_{T_0 < t_k \le t} e^{-(t_k - T_0)/\tau},
 
-    so that :math:`x_\mathrm{post}(t) = e^{-(t - T_0)/\tau} C` (the depression term), and each
-    synapse remembers :math:`D_s`, the value of :math:`D` when it last settled. The
+    so that :math:`x_\mathrm{post}(t) = e^{-(t - T_0)/\tau} C` (the depression term). Each
+    synapse keeps its presynaptic trace in the same frame, :math:`a = x_\mathrm{pre}(t)\,
+    e^{(t - T_0)/\tau}` (``<name>_apre_ref``), which is constant between presynaptic spikes
+    (both factors have the time constant :math:`\tau`) and changes only at a presynaptic spike,
+    :math:`a \leftarrow a + e^{(t - T_0)/\tau}`: the synapses have no event-driven trace to
+    decay. Each also keeps :math:`D_s`, the value of :math:`D` when it last settled. The
     potentiation owed for the postsynaptic spikes since then is
-    :math:`\eta\sum_k x_\mathrm{pre}(t_k) = \eta\, x_\mathrm{pre}(t)\, e^{(t - T_0)/\tau}\,(D - D_s)`
-    (no presynaptic spike in between, so :math:`x_\mathrm{pre}` only decayed); it is
-    added before the presynaptic spike acts (``on_pre_first``). Between two
-    presynaptic spikes a weight only grows, and clipping a sum of non-negative steps
-    at :math:`w_\max` once equals clipping after each step, so the weights are those
-    of the per-spike rule to rounding. Every ``flush_period`` all synapses settle,
-    then the neurons move :math:`T_0` to the present (:math:`C \leftarrow x_\mathrm{post}`,
-    :math:`D \leftarrow 0`), which keeps every exponential below :math:`e^{T/\tau}`.
-    Give the mechanism to the postsynaptic group too (it keeps :math:`C`, :math:`D`
-    and :math:`T_0` there). Weights read between flushes lack the unsettled
-    potentiation (at most one ``flush_period`` of it); a ``factor`` is applied with its
-    value at settling time.
+    :math:`\eta\sum_k x_\mathrm{pre}(t_k) = \eta\, a\,(D - D_s)`; it is added before the
+    presynaptic spike acts (``on_pre_first``). A presynaptic spike thus costs one
+    exponential, :math:`e^{(t - T_0)/\tau}`, whose inverse gives :math:`x_\mathrm{post}`.
+    Between two presynaptic spikes a weight only grows, and clipping a sum of non-negative
+    steps at :math:`w_\max` once equals clipping after each step, so the weights are those
+    of the per-spike rule to rounding. Every ``flush_period`` all synapses settle and refer
+    :math:`a` to the present, then the neurons move :math:`T_0` to the present
+    (:math:`C \leftarrow x_\mathrm{post}`, :math:`D \leftarrow 0`), which keeps every
+    exponential below :math:`e^{T/\tau}`. Give the mechanism to the postsynaptic group too
+    (it keeps :math:`C`, :math:`D` and :math:`T_0` there). The stored weights lack the
+    unsettled potentiation (at most one ``flush_period`` of it); the subexpression
+    ``<name>_w_settled`` of the synapses includes it, and ``<name>_apre`` is the presynaptic
+    trace :math:`x_\mathrm{pre}`. :math:`\eta` and a ``factor`` are applied with their values at
+    settling time: before changing either between runs (switching the rule on, say), call
+    :meth:`settle`, or the potentiation owed for the last ``flush_period`` gets the new value.
 
     Examples
     --------
@@ -164,13 +171,31 @@ class InhibitorySTDP(Mechanism):
             p.update(deferred=True, flush_period=self.flush_period)
         return p
 
+    def settle(self, synapses):
+        r"""Settle the potentiation owed to each synapse now (deferred form; nothing to do per spike).
+
+        Call it between runs before changing :math:`\eta` (``<name>_eta``) or what a ``factor``
+        reads, so that the potentiation of the postsynaptic spikes so far gets the values in force when
+        they happened. Runs as generated code, on any device.
+
+        Parameters
+        ----------
+        synapses : brian2.Synapses
+            Synapses carrying this mechanism.
+        """
+        if not self.deferred:
+            return
+        setattr(synapses, self.weight, self.full("w_settled"))
+        setattr(synapses, self.full("Ds"), f"{self.full('D')}_post")
+
     def neurons(self, target: Target) -> Contribution | None:
         if not self.deferred:
             return None
         # the postsynaptic trace, referred to T0 (see Notes); re-referenced after the synapses' flush
         # (Brian2 forbids a postsynaptic variable named like a synaptic one: the synapses' own tau stays 'tau')
+        ex = self.full("ex")  # a temporary: e^{(t - T0)/tau}, one exponential per postsynaptic spike
         return Contribution(model="C : 1\nD : 1\nT0 : second",
-                            reset="C += exp((t - T0)/trace_tau)\nD += exp(-(t - T0)/trace_tau)",
+                            reset=f"{ex} = exp((t - T0)/trace_tau)\nC += {ex}\nD += 1/{ex}",
                             params={"trace_tau": self.tau},
                             operations=(Operation("C = C*exp(-(t - T0)/trace_tau)\nD = 0\nT0 = t",
                                                   dt=self.flush_period,
@@ -195,22 +220,27 @@ class InhibitorySTDP(Mechanism):
         )
 
     @staticmethod
-    def _model(line, params):
-        """The presynaptic trace, the form's own state *line* and the parameter declarations."""
-        return "\n".join(["dapre/dt = -apre/tau : 1 (event-driven)", line]
+    def _model(line, params, trace=True):
+        """The presynaptic trace (event-driven, with *trace*), the form's own state *line* and the parameters."""
+        return "\n".join((["dapre/dt = -apre/tau : 1 (event-driven)"] if trace else []) + [line]
                           + [f"{k} : {unit_name(v)} (constant, shared)" for k, v in params.items()])
 
     def _deferred(self, w, rate, params):
-        """Synapse part of the deferred form: no on_post pathway (see Notes)."""
-        # owed potentiation: eta * x_pre(t) e^{(t - T0)/tau} (D - Ds); at a presynaptic spike apre has
-        # already decayed to t, in the flush it is decayed from lastupdate; the neurons then set D = 0
-        settle = f"{w} = clip({w} + {rate}*apre*exp((t - T0_post)/tau)*(D_post - Ds), 0*w_max, w_max)\nDs = D_post"
-        flush = (f"{w} = clip({w} + {rate}*apre*exp((lastupdate - T0_post)/tau)*(D_post - Ds), 0*w_max, w_max)\n"
-                 f"Ds = 0")
+        """Synapse part of the deferred form: no on_post pathway, no event-driven trace (see Notes)."""
+        # apre_ref: the presynaptic trace referred to the neuron's T0; owed potentiation eta*apre_ref*(D - Ds)
+        owed = f"{rate}*apre_ref*(D_post - Ds)"
+        settle = f"{w} = clip({w} + {owed}, 0*w_max, w_max)"
+        ex = self.full("ex")  # a temporary: e^{(t - T0)/tau}, one exponential per presynaptic spike
+        model = self._model("\n".join(["Ds : 1", "apre_ref : 1", "apre = apre_ref*exp(-(t - T0_post)/tau) : 1",
+                                       f"w_settled = clip({w} + {owed}, 0*w_max, w_max) : {unit_name(self.eta)}"]),
+                            params, trace=False)
         return Contribution(
-            model=self._model("Ds : 1", params),
-            on_pre_first=settle,
-            on_pre=f"apre += 1\n{w} = clip({w} + {rate}*(exp(-(t - T0_post)/tau)*C_post - alpha), 0*w_max, w_max)",
-            operations=(Operation(flush, dt=self.flush_period, when="start", order=0, name="flush"),),
+            model=model,
+            on_pre_first=f"{settle}\nDs = D_post",
+            on_pre=(f"{ex} = exp((t - T0_post)/tau)\n"
+                    f"{w} = clip({w} + {rate}*(C_post/{ex} - alpha), 0*w_max, w_max)\napre_ref += {ex}"),
+            # settle every synapse and refer its trace to the present (the neurons then set T0 = t, D = 0)
+            operations=(Operation(f"{settle}\nDs = 0\napre_ref = apre_ref*exp(-(t - T0_post)/tau)",
+                                  dt=self.flush_period, when="start", order=0, name="flush"),),
             init=params,
         )

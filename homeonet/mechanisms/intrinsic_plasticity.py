@@ -9,7 +9,7 @@ from brian2.units.fundamentalunits import DIMENSIONLESS
 
 from .._validate import HomeonetError, ParameterError, check_choice, check_quantity, unit_name
 from ..units import format_quantity, unit_string
-from ..mechanism import Contribution, Mechanism, Operation, Target
+from ..mechanism import Contribution, Mechanism, Operation, Target, check_expression, check_expression_units
 from .rate_sensor import sensor_or_default
 
 __all__ = ["IntrinsicPlasticity"]
@@ -46,7 +46,10 @@ class IntrinsicPlasticity(Mechanism):
     :math:`\tau_\theta = 10^7` ms); it equalises activity across neurons rather than
     reaching a set rate:
 
-    .. math:: \tau_\theta \frac{d\theta_i}{dt} = -\theta_i, \qquad \theta_i \leftarrow \theta_i + \theta_+
+    .. math:: \tau_\theta \frac{d\theta_i}{dt} = -f\,\theta_i, \qquad \theta_i \leftarrow \theta_i + f\,\theta_+
+
+    with an optional gate :math:`f` (``factor``; 1 by default): :math:`f = 0` freezes the
+    threshold, as their network does while it is tested after training.
 
     ``'triesch'`` — for sigmoid rate neurons :math:`y = 1/(1 + e^{-(a u + b)})`, the gain
     :math:`a` and bias :math:`b` follow the gradient that drives the distribution of
@@ -89,6 +92,9 @@ class IntrinsicPlasticity(Mechanism):
         Name of the neuron's total input variable (``'triesch'``; RateNeuron's ``I_in``).
     hook : str
         Hook driven by the threshold rules (default ``'theta'``).
+    factor : str, optional
+        ``'diehl_cook'`` only: an expression of the neuron's variables gating the rule (:math:`f`
+        above, e.g. ``'plastic'``, a 0/1 variable of the group). Default: none (:math:`f = 1`).
     name : str
         Prefix of the mechanism's names (default ``'ip'``).
     """
@@ -99,7 +105,7 @@ class IntrinsicPlasticity(Mechanism):
 
     def __init__(self, target=5 * Hz, eta=None, period=100 * ms, theta_min=None, theta_max=None, sensor=None,
                  rule="rate", tau_theta=1e7 * ms, r_max=100 * Hz, beta=5 * Hz, input="I_in", hook="theta",
-                 name=None):
+                 factor=None, name=None):
         super().__init__(name)
         self.rule = check_choice("rule", rule, RULES)
         self.target = check_quantity("target", target, Hz, low=0 * Hz, low_open=True)
@@ -140,6 +146,14 @@ class IntrinsicPlasticity(Mechanism):
             if not isinstance(value, str) or not value.isidentifier():
                 raise ParameterError(f"{label} must be a variable name, got {value!r}")
         self.input, self.hook = input, hook
+        if factor is not None and self.rule != "diehl_cook":
+            raise ParameterError(f"factor gates rule='diehl_cook' only, got rule={self.rule!r}")
+        self.factor = None if factor is None else check_expression("factor", factor)
+
+    def validate(self, group, role):
+        """The gate of ``'diehl_cook'`` is dimensionless in the group."""
+        if role == "neurons" and self.factor is not None:
+            check_expression_units(self, "factor", self.factor, group, 1)
 
     def _eta_units(self):
         return {"rate": "hook units per Hz, e.g. 0.1*mV/Hz", "sorn": "hook units per spike, e.g. 0.05*mV",
@@ -155,6 +169,8 @@ class IntrinsicPlasticity(Mechanism):
             p["period"] = self.period
         if self.rule == "diehl_cook":
             p["tau_theta"] = self.tau_theta
+            if self.factor is not None:
+                p["factor"] = self.factor
         if self.rule == "triesch":
             p.update(r_max=self.r_max, beta=self.beta)
         for k in ("theta_min", "theta_max"):
@@ -189,7 +205,8 @@ class IntrinsicPlasticity(Mechanism):
     def _diehl_cook(self, target):
         self._spiking_only(target)
         unit = unit_name(get_dimensions(self.eta))
-        return Contribution(model=f"dtheta/dt = -theta/tau_theta : {unit}", reset="theta += eta",
+        f = "" if self.factor is None else f"({self.factor})*"
+        return Contribution(model=f"dtheta/dt = -{f}theta/tau_theta : {unit}", reset=f"theta += {f}eta",
                             params={"eta": self.eta, "tau_theta": self.tau_theta}, hooks={self.hook: "theta"})
 
     def _triesch(self, target):

@@ -23,12 +23,24 @@ class RateSensor(Mechanism):
     signal of synaptic scaling and intrinsic plasticity models (van Rossum, Bi &
     Turrigiano 2000, J. Neurosci. 20:8812).
 
+    **Cost.** Between spikes the spiking sensor only decays, so it is not integrated on
+    every time step: each neuron keeps the estimate just after its last spike,
+    :math:`A_i^\mathrm{s}` (``<name>_A_spike``), and that spike's time :math:`t_i^\mathrm{s}`
+    (``<name>_t_spike``), and the estimate is the exact solution where it is read,
+
+    .. math:: A_i(t) = A_i^\mathrm{s}\, e^{-(t - t_i^\mathrm{s})/\tau_A},
+
+    a subexpression named ``<name>_A`` (read it, record it, use it in any code; set the
+    state through ``initial`` or ``<name>_A_spike`` at :math:`t_i^\mathrm{s}`). The sensor
+    then costs one exponential per spike and per read (the rules read it once per period),
+    nothing per time step.
+
     Parameters
     ----------
     tau : Quantity
         Averaging time constant :math:`\tau_A` (> 0 s).
     initial : Quantity
-        Initial value of the estimate (>= 0 Hz); set it to the target rate to
+        Value of the estimate at t = 0 (>= 0 Hz); set it to the target rate to
         avoid a start-up transient of the rules that read it.
     name : str
         Prefix of the sensor's names (the estimate is ``<name>_A``).
@@ -52,8 +64,10 @@ class RateSensor(Mechanism):
 
     def neurons(self, target: Target) -> Contribution:
         if target.spiking:
-            return Contribution(model="dA/dt = -A/tau : Hz", reset="A += 1/tau",
-                                params={"tau": self.tau}, init={"A": self.initial})
+            # the exact solution between spikes, evaluated where it is read (see Cost)
+            return Contribution(model="A = A_spike*exp(-(t - t_spike)/tau) : Hz\nA_spike : Hz\nt_spike : second",
+                                reset="A_spike = A + 1/tau\nt_spike = t",
+                                params={"tau": self.tau}, init={"A_spike": self.initial, "t_spike": 0 * second})
         if not target.rate:
             raise HomeonetError(f"{self!r} on rate neurons needs the group's rate variable: pass rate='r'")
         return Contribution(model=f"dA/dt = ({target.rate} - A)/tau : Hz", params={"tau": self.tau},
