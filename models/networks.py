@@ -14,7 +14,7 @@ from brian2 import Hz, NeuronGroup, Network, SpikeMonitor, StateMonitor, mV, ms,
 from homeonet._validate import HomeonetError, check_count, check_quantity, unit_name
 from homeonet.mechanism import connect, shared_clock, synapses
 
-from .inputs import modulated_input, poisson_input
+from .inputs import modulated_input, poisson_input, stimulus_input
 from .neurons import LIF, ConductanceLIF, NeuronModel, RateNeuron
 
 __all__ = ["recurrent_ei", "feedforward", "DEFAULT_WEIGHTS", "SYNAPSE_HOOKS"]
@@ -52,12 +52,13 @@ def _per_layer(name, mechanisms, n):
 
 def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=500, rate_in=20 * Hz,
                  p_in=0.2, w_in=None, weight_cv=0.0, modulation=None, mechanisms_E=(), mechanisms_I=(),
-                 synapse_mechanisms=None, record=None, record_dt=10 * ms):
+                 synapse_mechanisms=None, record=None, record_dt=10 * ms, schedule=None):
     r"""A sparsely connected recurrent network of excitatory and inhibitory spiking neurons.
 
     Each pair of neurons is connected with probability :math:`p` (E->E, E->I,
     I->E, I->I); an external population of :math:`N_\mathrm{in}` Poisson inputs
-    at ``rate_in`` (optionally scaled in time by ``modulation``) projects to both
+    at ``rate_in`` (optionally scaled in time by ``modulation``), or following a
+    stimulus ``schedule``, projects to both
     populations with probability ``p_in``. This is the standard sparse E/I
     network (Brunel 2000, J. Comput. Neurosci. 8:183) in a small, fast size.
 
@@ -92,6 +93,9 @@ def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=
         ``{'E': ['v', 'ip_theta'], ...}``: state variables recorded for all neurons every ``record_dt``.
     record_dt : Quantity
         Sampling period of recorded variables.
+    schedule : homeonet.models.stimuli.Schedule, optional
+        Stimulus presentations driving the inputs (:func:`stimulus_input`, times ``modulation``)
+        instead of the constant ``rate_in``; it must have ``N_in`` inputs.
 
     Returns
     -------
@@ -118,7 +122,11 @@ def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=
         raise HomeonetError(f"synapse_mechanisms keys must be among EE, EI, IE, II, inE, inI; got {sorted(unknown)}")
     E = neuron.group(N_E, mechanisms=mechanisms_E, name="E")
     I = neuron.group(N_I, mechanisms=mechanisms_I, name="I")
-    if modulation is None:
+    if schedule is not None:
+        if schedule.rates.values.shape[1] != N_in:
+            raise HomeonetError(f"schedule must have N_in = {N_in} inputs, got {schedule.rates.values.shape[1]}")
+        source = stimulus_input(schedule, modulation=modulation, name="input")
+    elif modulation is None:
         source = poisson_input(N_in, rate_in, name="input")
     else:
         source = modulated_input(N_in, rate_in, modulation, name="input")
