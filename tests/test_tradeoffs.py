@@ -1,0 +1,198 @@
+"""The trade-off map: closed forms of the stability laws, grids and specs, one point, Pareto fronts, table, figures."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from brian2 import ms, second
+
+from homeonet._validate import HomeonetError
+from homeonet.analysis import TRADEOFF_MEASURES
+from homeonet.tradeoffs import (OBJECTIVES, collect, critical_sensor_tau, critical_speed, evaluate_point, front_figure,
+                                grid, pareto_mask, pareto_table, pick_settings, settings_table, stability_figure,
+                                stable_speeds, trajectory_figure, write_table)
+
+
+def _max_real_root(coeffs):
+    return float(np.max(np.roots(coeffs).real))
+
+
+def test_critical_speed_is_where_the_characteristic_polynomial_crosses_into_instability():
+    """Harnack's loop: tau tau_A s^3 + (tau + tau_A (1-l)) s^2 + (1-l) s + g k = 0; the closed form is its
+    Routh-Hurwitz boundary, checked against the roots just below and above it."""
+    tau, ta = 0.01, 0.1
+    for lam in (0.0, 0.3, 0.6, 0.9):
+        kc = critical_speed(lam, tau * second, ta * second)
+        coeffs = lambda k: [tau * ta, tau + ta * (1 - lam), 1 - lam, k]   # noqa: E731
+        assert _max_real_root(coeffs(0.99 * kc)) < 0 < _max_real_root(coeffs(1.01 * kc))
+    assert critical_speed(0.0, 10 * ms, 100 * ms) == pytest.approx(110.0)
+    assert np.all(np.diff(critical_speed(np.linspace(0, 0.95, 20), 10 * ms, 100 * ms)) < 0)
+    with pytest.raises(HomeonetError, match="recurrence"):
+        critical_speed(1.0)
+
+
+def test_critical_sensor_tau_is_the_boundary_of_the_hebbian_loop():
+    tau, k = 0.01, 20.0
+    for h in (0.5, 2.0, 8.0):
+        tc = critical_sensor_tau(h, k, tau * second)
+        coeffs = lambda ta: [tau * ta, tau + ta, 1 - h * ta, k - h]       # noqa: E731
+        assert _max_real_root(coeffs(0.99 * tc)) < 0 < _max_real_root(coeffs(1.01 * tc))
+    # inversely proportional to the Hebbian rate: h * tau_crit -> 1 - k tau for small h tau
+    hs = np.array([0.1, 1.0, 10.0])
+    assert np.all(np.diff(critical_sensor_tau(hs, k, tau * second)) < 0)
+    assert critical_sensor_tau(0.1, k, tau * second) * 0.1 == pytest.approx(1 - k * tau, rel=0.02)
+    assert math.isnan(critical_sensor_tau(30.0, k, tau * second))      # homeostasis slower than Hebbian growth
+
+
+def test_stable_window_of_the_two_laws():
+    lo, hi = stable_speeds(0.1, recurrence=0.0, hebbian=0.0)
+    assert float(lo) == 0.0 and float(hi) == pytest.approx(critical_speed(0.0, 10 * ms, 100 * ms))
+    # with Hebbian growth h, the window starts at h and closes at the Zenke boundary of the sensor
+    h, lam, tau = 2.0, 0.3, 0.01
+    taus = np.array([0.05, 0.2, 0.4, 0.45])
+    lo, hi = stable_speeds(taus, recurrence=lam, hebbian=h)
+    for ta, a, b in zip(taus, lo, hi):
+        coeffs = lambda k: [tau * ta, tau + ta * (1 - lam), 1 - lam - h * ta, k - h]   # noqa: E731
+        if np.isnan(a):
+            assert all(_max_real_root(coeffs(k)) > 0 for k in np.geomspace(0.5, 500, 40))
+        else:
+            assert a == h and _max_real_root(coeffs(0.5 * (a + b))) < 0 < _max_real_root(coeffs(1.01 * b))
+    assert np.isnan(lo[-1]) and not np.isnan(lo[0])
+
+
+def test_grids_span_the_strengths_the_sensor_and_the_seeds():
+    for network in ("rate", "spiking"):
+        g = grid(network)
+        assert np.log10(max(g.strengths) / min(g.strengths)) >= 1.5 and len(g.seeds) >= 3
+        assert len(g.sensor_taus) >= 3
+        settings = g.settings()
+        assert ("none", 1.0, g.sensor_taus[0]) in settings
+        # a mechanism without a sensor runs once per strength, one with a sensor once per (strength, sensor tau)
+        assert sum(m == "weight_normalization" for m, _, _ in settings) == len(g.strengths)
+        assert sum(m == "intrinsic_plasticity" for m, _, _ in settings) == len(g.strengths) * len(g.sensor_taus)
+    quick = grid("rate", quick=True)
+    assert np.log10(max(quick.strengths) / min(quick.strengths)) >= 1.5 and len(quick.seeds) == 3
+    print(f"\nquick grid: {quick.n_points} points of {float(quick.fixed['duration'] / second):g} s; full rate grid: "
+          f"{grid('rate').n_points}; full spiking grid: {grid('spiking').n_points}")
+    assert quick.n_points < grid("rate").n_points
+
+
+def test_grid_specs_resolve_with_the_experiments_declared_parameters():
+    """Every value of every spec is accepted by the experiment as text (what a sweep spec carries)."""
+    from homeonet.models.experiments import get_experiment
+
+    g = grid("rate", quick=True, mechanisms="intrinsic_plasticity,lateral_inhibition")
+    specs = g.specs()
+    assert [s["grid"]["mechanism"] for s in specs] == [["intrinsic_plasticity"], ["lateral_inhibition"]]
+    exp = get_experiment(g.experiment)
+    n = 0
+    for spec in specs:
+        for combo in itertools.product(*spec["grid"].values()):
+            exp.resolve({**spec["set"], **dict(zip(spec["grid"], combo))})
+            n += len(spec["seeds"])
+    assert n == g.n_points
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    ({"network": "cortex"}, "network"),
+    ({"mechanisms": "intrinsic_plasticity,inhibitory_stdp"}, "inhibitory_stdp"),
+    ({"seeds": 2}, "seeds"),
+    ({"network": "spiking", "quick": True}, "quick"),
+])
+def test_bad_grid_requests_are_one_line_errors(kwargs, needle):
+    with pytest.raises(HomeonetError) as err:
+        grid(**kwargs)
+    assert needle in str(err.value) and "\n" not in str(err.value)
+
+
+def test_pareto_mask_matches_a_brute_force_definition():
+    rng = np.random.default_rng(4)
+    pts = np.round(rng.random((60, 3)), 1)                       # ties on a coarse grid
+    pts[5] = [np.inf, 0.1, 0.1]
+    pts[7] = [np.nan, 0.0, 0.0]
+    mask = pareto_mask(pts)
+    for i, p in enumerate(pts):
+        if np.isnan(p).any():
+            assert not mask[i]
+            continue
+        dominated = any(np.all(q <= p) and np.any(q < p) for j, q in enumerate(pts) if j != i and not np.isnan(q).any())
+        assert mask[i] == (not dominated)
+    with pytest.raises(HomeonetError, match="costs"):
+        pareto_mask([1.0, 2.0])
+
+
+def _records():
+    """A synthetic map: recovery gets faster with strength, stability breaks at the largest strength."""
+    recs = []
+    rng = np.random.default_rng(0)
+    g = grid("rate", quick=True, mechanisms="none,intrinsic_plasticity,synaptic_scaling,lateral_inhibition")
+    for overrides, seed in g.points():
+        m, s, tau = overrides["mechanism"], overrides["strength"], overrides["sensor_tau"]
+        rec = dict.fromkeys(TRADEOFF_MEASURES, 0.0)
+        regulating = m in ("intrinsic_plasticity", "synaptic_scaling")
+        rec.update(mechanism=m, strength=s, sensor_tau=tau, seed=seed, rate_end=5.0,
+                   recovery_time=(2.0 / s + float(tau / second) + 0.01 * rng.random()) if regulating else math.nan,
+                   decoding_accuracy_end=0.7 - 0.02 * s if regulating else 0.6,
+                   oscillation_index=0.9 if s >= 10 else math.nan, runaway=0.0)
+        recs.append(rec)
+    return recs
+
+
+def test_map_dataset_table_and_pareto_front(tmp_path):
+    ds = collect(_records())
+    assert ds["recovery_time"].dims == ("mechanism", "strength", "sensor_tau", "seed")
+    assert list(ds["mechanism"].values) == ["none", "intrinsic_plasticity", "synaptic_scaling", "lateral_inhibition"]
+    # lateral inhibition has no sensor: one point per strength, valid at every sensor tau
+    lat = ds["decoding_accuracy_end"].sel(mechanism="lateral_inhibition", strength=1.0)
+    assert np.all(lat.notnull())
+    table = settings_table(ds)
+    assert set(OBJECTIVES) <= set(table.columns)
+    ip = table[table["mechanism"] == "intrinsic_plasticity"]
+    assert len(ip) == 3 * 2 and ip["seeds"].eq(3).all()
+    assert np.isinf(table.loc[table["mechanism"] == "none", "recovery_time"]).all()
+    front = pareto_table(ds)
+    ip_front = front[front["mechanism"] == "intrinsic_plasticity"]
+    # fast recovery costs coding here and the strongest setting oscillates: the front keeps strength 1 (best
+    # compromise), 0.1 (best coding) and 10 (fastest) at the short sensor tau
+    assert set(ip_front["strength"]) == {0.1, 1.0, 10.0} and np.allclose(ip_front["sensor_tau"], 0.05)
+    paths = write_table(front, tmp_path / "pareto")
+    assert [p.name for p in paths] == ["pareto.csv", "pareto.txt"]
+    import pandas as pd
+
+    back = pd.read_csv(paths[0])
+    assert len(back) == len(front) and "recovery_time" in back.columns
+    picks = pick_settings(ds, "intrinsic_plasticity")
+    assert picks["slow"][0] == 0.1 and picks["too fast"][0] == 10.0 and picks["best"][0] == 1.0
+
+
+def test_map_figures_draw(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from homeonet.figures import save_figure
+
+    ds = collect(_records())
+    laws = {"recurrence": 0.5, "hebbian": 2.0, "harnack": [(35.8, 0.1)], "zenke": [(20.0, 0.4)]}
+    figs = {"front": front_figure(ds), "stability": stability_figure(ds, laws=laws),
+            "trajectories": trajectory_figure({("intrinsic_plasticity", lab): (np.arange(10.0), np.full(10, 5.0))
+                                               for lab in ("slow", "best", "too fast")}, target=5.0, onset=3.0)}
+    assert len(figs["front"].axes) >= 1 and len(figs["stability"].axes) == 2
+    assert len(figs["trajectories"].axes) == 3
+    for name, fig in figs.items():
+        assert save_figure(fig, tmp_path / name, formats=("png",))[0].stat().st_size > 0
+    with pytest.raises(HomeonetError, match="trajectories"):
+        trajectory_figure({})
+
+
+def test_one_point_of_the_rate_map_returns_every_measure():
+    measures, results = evaluate_point("testbed_rate", {"mechanism": "intrinsic_plasticity", "duration": "4s",
+                                                        "N_E": 40, "N_I": 10}, seed=3, target="numpy")
+    assert set(measures) == set(TRADEOFF_MEASURES)
+    print(f"\nrate test bed, intrinsic plasticity, 4 s: recovery {measures['recovery_time']:.2f} s, residual "
+          f"{measures['residual_error']:.3f}, decoding {measures['decoding_accuracy_end']:.2f}, "
+          f"{measures['wall_time_per_second']:.2f} s wall per simulated s")
+    assert results.dataset.attrs["seed"] == 3 and results.dataset.attrs["param.N_E"] == 40
+    # intrinsic plasticity at its reference setting brings the deprived units back within 10 % in 2 s
+    assert measures["recovery_time"] < 2.0 and measures["residual_error"] < 0.1 and measures["runaway"] == 0
+    assert measures["wall_time_per_second"] > 0 and 0 < measures["usage_entropy_end"] <= 1
