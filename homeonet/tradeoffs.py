@@ -630,6 +630,7 @@ def front_figure(ds):
         ax.axvline(edge, color="0.7", lw=0.6, ls=":")
         ax.text(edge, ax.get_ylim()[0], " never", fontsize=6, color="0.4", va="bottom")
         ax.set_xscale("symlog", linthresh=0.05)
+        ax.set_xlim(0, edge * 1.15)
         ax.set_xlabel("recovery time to within 10 % of the set point (s)")
         ax.set_ylabel("decoding accuracy after recovery")
         ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -644,10 +645,12 @@ def stability_figure(ds, sensor_tau=None, laws=None):
     Left: for each mechanism, the instability (:data:`OBJECTIVES`) of each strength at one sensor time
     constant (mean over seeds); a tick marks the mechanism's oscillation boundary, the smallest
     strength whose instability exceeds 0.5. Right: the window of stable homeostatic speeds of the two
-    laws in the plane (speed :math:`k`, sensor :math:`\tau_A`), from :func:`stable_speeds` for the
-    settings in *laws*: below the Harnack boundary :math:`k_c(\lambda, \tau_A)`, above the Hebbian
-    rate :math:`h`, left of the Zenke boundary :math:`\tau_\mathrm{crit}(h, k)`; measured critical
-    points (from the law tests) are drawn where given.
+    laws in the plane (speed :math:`k`, sensor :math:`\tau_A`) for the settings in *laws*: below the
+    Harnack boundary :math:`k_c(\lambda, \tau_A)` (:func:`critical_speed`, no Hebbian growth) and
+    below the Zenke boundary :math:`\tau_\mathrm{crit}(h, k)` (:func:`critical_sensor_tau`, no
+    recurrence), which also requires :math:`k > h`; measured critical points (from the law tests) are
+    drawn where given. (The loop with both recurrence and Hebbian growth, :func:`stable_speeds`, is
+    slightly narrower.)
 
     Parameters
     ----------
@@ -696,12 +699,17 @@ def stability_figure(ds, sensor_tau=None, laws=None):
         ax.legend(fontsize=5.5, ncol=2)
         ax = axes[0, 1]
         ta = np.geomspace(0.02, 5.0, 200)
-        lo, hi = stable_speeds(ta, recurrence=lam, hebbian=h, tau=tau)
-        ax.fill_betweenx(ta, lo, hi, color="#abebc6", alpha=0.7, lw=0, label="stable window")
+        ks = np.geomspace(0.1, 1e3, 300)
+        grid_k, grid_ta = np.meshgrid(ks, ta)
+        with np.errstate(invalid="ignore"):
+            stable = ((grid_k < critical_speed(lam, tau, grid_ta * second))
+                      & (grid_ta < np.nan_to_num(critical_sensor_tau(h, grid_k, tau), nan=0.0)))
+        ax.contourf(grid_k, grid_ta, stable.astype(float), levels=[0.5, 1.5], colors=["#abebc6"], alpha=0.8)
+        ax.plot([], [], color="#abebc6", lw=6, label="stable window of the two laws")
         ax.plot(critical_speed(lam, tau, ta * second), ta, color="#c0392b", lw=1,
                 label=f"Harnack: oscillation above k_c (lambda={lam:g})")
-        ks = np.geomspace(max(h, 1e-3) * 1.01, 1e3, 200)
-        ax.plot(ks, critical_sensor_tau(h, ks, tau), color="#1f4e79", lw=1,
+        hebb = ks[ks > h * 1.001]
+        ax.plot(hebb, critical_sensor_tau(h, hebb, tau), color="#1f4e79", lw=1,
                 label=f"Zenke: runaway above tau_crit (h={h:g}/s)")
         for key, marker in (("harnack", "o"), ("zenke", "s")):
             pts = np.asarray(laws.get(key, ()), dtype=float).reshape(-1, 2)
@@ -726,8 +734,9 @@ def trajectory_figure(trajectories, target=None, onset=None):
     Parameters
     ----------
     trajectories : dict
-        ``{(mechanism, label): (times in s, rate in Hz)}``, labels such as ``'slow'``, ``'best'``,
-        ``'too fast'`` (columns in order of first appearance).
+        ``{(mechanism, label): (times in s, rate in Hz)}`` or ``(times, rate, note)`` with a short note
+        written in the panel (e.g. the strength); labels such as ``'slow'``, ``'best'``, ``'too fast'``
+        (columns in order of first appearance).
     target : float, optional
         Set point (Hz), drawn dashed with its 10 % band.
     onset : float, optional
@@ -754,7 +763,10 @@ def trajectory_figure(trajectories, target=None, onset=None):
                 if (m, lab) not in trajectories:
                     ax.set_axis_off()
                     continue
-                t, r = (np.asarray(x, dtype=float) for x in trajectories[(m, lab)])
+                entry = trajectories[(m, lab)]
+                t, r = (np.asarray(x, dtype=float) for x in entry[:2])
+                if len(entry) > 2:
+                    ax.text(0.98, 0.95, str(entry[2]), transform=ax.transAxes, ha="right", va="top", fontsize=6)
                 if target is not None:
                     ax.axhspan(0.9 * target, 1.1 * target, color=COLORS["band"], alpha=0.5, lw=0)
                     ax.axhline(target, color=COLORS["target"], lw=0.6, ls="--")
