@@ -6,7 +6,8 @@ import numpy as np
 from brian2 import Quantity, SpikeMonitor, get_dimensions, second
 from brian2.units.fundamentalunits import DIMENSIONLESS
 
-from homeonet._validate import HomeonetError, check_count, unit_name
+from homeonet._validate import _shown, HomeonetError, check_count, unit_name
+from homeonet.units import unit_string
 
 
 def is_quantity(value) -> bool:
@@ -17,10 +18,10 @@ def is_quantity(value) -> bool:
 def seconds(name, value, *, allow_array=True, finite=True):
     """Times as float seconds; Quantities must have dimensions of time, plain numbers are seconds."""
     if value is None or isinstance(value, (str, bool)):
-        raise HomeonetError(f"{name} must be a time (Brian2 quantity or seconds), got {value!r}")
+        raise HomeonetError(f"{name} must be a time (Brian2 quantity or seconds), got {_shown(value)}")
     if isinstance(value, Quantity) and get_dimensions(value) is not get_dimensions(second):
         if get_dimensions(value) is not DIMENSIONLESS:
-            raise HomeonetError(f"{name} must be in units of second, got {unit_name(value)}")
+            raise HomeonetError(f"{name} must be in units of second, got {unit_string(value)}")
     arr = np.asarray(value / second if isinstance(value, Quantity) and is_quantity(value) else value, dtype=float)
     if arr.ndim and not allow_array:
         raise HomeonetError(f"{name} must be a scalar time, got an array of shape {arr.shape}")
@@ -32,7 +33,7 @@ def seconds(name, value, *, allow_array=True, finite=True):
 def values(name, value, *, ndim=None, finite=True, min_size=1):
     """(float array, unit or None): strip a Brian2 unit, check shape and finiteness."""
     if value is None or isinstance(value, (str, bool)):
-        raise HomeonetError(f"{name} must be an array of numbers, got {value!r}")
+        raise HomeonetError(f"{name} must be an array of numbers, got {_shown(value)}")
     unit = None
     if is_quantity(value):
         unit = Quantity(1.0, dim=get_dimensions(value))
@@ -138,7 +139,7 @@ def fraction(name, value, *, low=0.0, high=1.0, low_open=False, high_open=False)
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise HomeonetError(f"{name} must be a number in [{low:g}, {high:g}], got {value!r}") from None
+        raise HomeonetError(f"{name} must be a number in [{low:g}, {high:g}], got {_shown(value)}") from None
     bad = (not np.isfinite(v) or v < low or v > high or (low_open and v == low) or (high_open and v == high))
     if bad:
         raise HomeonetError(f"{name} must be a number in {'(' if low_open else '['}{low:g}, {high:g}"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from brian2 import Hz, ms, second
 
-from homeonet._validate import HomeonetError, check_choice, check_count, check_quantity
+from homeonet._validate import _shown, HomeonetError, check_choice, check_count, check_quantity
 
 from . import _util
 
@@ -253,7 +253,7 @@ def relative_error(rates, target):
     tgt, tunit = _util.values("target", target)
     _util.same_unit("target", tunit, "rates", unit)
     if tgt.ndim or not tgt > 0:
-        raise HomeonetError(f"target must be a single rate > 0, got {target!r}")
+        raise HomeonetError(f"target must be a single rate > 0, got {_shown(target)}")
     out = (arr - float(tgt)) / float(tgt)
     return float(out) if out.ndim == 0 else out
 
@@ -350,7 +350,7 @@ def recovery_time(times, rate, target, onset, tolerance=0.1, hold=None):
     tgt, tunit = _util.values("target", target)
     _util.same_unit("target", tunit, "rate", runit)
     if tgt.ndim or not tgt > 0:
-        raise HomeonetError(f"target must be a single rate > 0, got {target!r}")
+        raise HomeonetError(f"target must be a single rate > 0, got {_shown(target)}")
     tol = _util.fraction("tolerance", tolerance, low=0, high=np.inf, low_open=True)
     t_on = float(_util.seconds("onset", onset, allow_array=False))
     h = None if hold is None else _util.positive_time("hold", hold, allow_zero=True)

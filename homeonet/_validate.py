@@ -16,7 +16,7 @@ from brian2 import Quantity, get_dimensions
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
 
 __all__ = ["HomeonetError", "ParameterError", "DataFileError", "OutputError", "DivergenceError", "RunInterrupted",
-           "check_quantity", "check_count", "check_choice", "check_bool", "unit_name"]
+           "check_quantity", "check_count", "check_choice", "check_bool", "check_seed", "unit_name"]
 
 
 class HomeonetError(ValueError):
@@ -123,7 +123,7 @@ def check_quantity(name: str, value, unit, *, low=None, high=None, low_open=Fals
     from .units import display_unit
 
     expected = display_unit(unit)[1]
-    rng = _describe_range(low, high, low_open, expected)
+    rng = _describe_range(low, high, low_open)
     kind = "a number" if expected == "1" else f"a quantity in {expected}"
     if isinstance(value, (str, bool, np.bool_)) or value is None:
         raise ParameterError(f"{name} must be {kind}{rng}, got {_shown(value)}")
@@ -158,18 +158,20 @@ def _shown(value) -> str:
     return repr(value)
 
 
-def _describe_range(low, high, low_open, unit):
-    def fmt(x):
-        from .units import format_quantity
+def _describe_range(low, high, low_open=False, high_open=False, fmt=None) -> str:
+    """A range in words, to follow a kind of value: ``' in [0, 1)'``, ``' > 0 ms'``, ``''`` (the one writer)."""
+    if fmt is None:
+        def fmt(x):
+            from .units import format_quantity
 
-        return format_quantity(x) if isinstance(x, Quantity) and get_dimensions(x) is not DIMENSIONLESS \
-            else f"{float(x):g}"
+            return format_quantity(x) if isinstance(x, Quantity) and get_dimensions(x) is not DIMENSIONLESS \
+                else f"{float(x):g}"
     if low is not None and high is not None:
-        return f" in {'(' if low_open else '['}{fmt(low)}, {fmt(high)}]"
+        return f" in {'(' if low_open else '['}{fmt(low)}, {fmt(high)}{')' if high_open else ']'}"
     if low is not None:
         return f" {'>' if low_open else '>='} {fmt(low)}"
     if high is not None:
-        return f" <= {fmt(high)}"
+        return f" {'<' if high_open else '<='} {fmt(high)}"
     return ""
 
 
@@ -195,6 +197,29 @@ def check_bool(name: str, value) -> bool:
     if isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and value in (0, 1)):
         return bool(value)
     raise ParameterError(f"{name} must be True or False, got {value!r}")
+
+
+def check_seed(name: str, value) -> int:
+    """Check a random seed: an integer in [0, 2**32 - 1], the range Brian2's ``seed()`` accepts.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name used in the error message.
+    value : int
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ParameterError
+    """
+    seed = check_count(name, value, minimum=0)
+    if seed > 2 ** 32 - 1:
+        raise ParameterError(f"{name} must be an integer in [0, {2 ** 32 - 1}] (Brian2's seed range), got {value!r}")
+    return seed
 
 
 def check_count(name: str, value, *, minimum: int = 1) -> int:

@@ -11,7 +11,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 __all__ = ["main", "parse_time"]
@@ -57,25 +56,22 @@ def parse_time(text: str, name: str = "--duration"):
 
 
 def _seed(text):
+    from homeonet._validate import ParameterError, check_seed
+
     try:
-        value = int(text)
-    except ValueError:
-        raise UsageError(f"--seed must be an integer >= 0; got {text!r}") from None
-    if value < 0:
-        raise UsageError(f"--seed must be an integer >= 0; got {text!r}")
-    return value
+        return check_seed("--seed", int(text))
+    except (ValueError, ParameterError):
+        raise UsageError(f"--seed must be an integer in [0, {2 ** 32 - 1}] (Brian2's seed range); got {text!r}") from None
 
 
-def _out_dir(text) -> Path:
-    path = Path(text)
+def _out_dir(text, names=()) -> Path:
+    from homeonet._io import check_output_paths
+    from homeonet._validate import OutputError
+
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".homeonet-write-test-", dir=path)
-        os.close(fd)
-        os.remove(probe)
-    except OSError as err:
-        raise UsageError(f"--out must be a writable folder; cannot write to {text!r} ({err.strerror or err})") from None
-    return path
+        return check_output_paths(text, names)
+    except OutputError as err:
+        raise UsageError(str(err)) from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,6 +89,8 @@ def _build_parser():
 
     parser = _Parser(prog="homeonet", description="Homeostatic plasticity in Brian2 networks.")
     parser.add_argument("--version", action="version", version=f"homeonet {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an unexpected error (also: HOMEONET_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     lst = sub.add_parser("list", help="list the models 'homeonet run' can run, one line each",
@@ -200,7 +198,8 @@ def _cmd_run(args):
     exp = get_experiment(args.model)
     values = _values(exp, args)
     seed = _seed(args.seed)
-    out = _out_dir(args.out)
+    names = [f"{exp.name}{tag}.{ext}" for tag in ("", ".incomplete") for ext in ("nc", "png", "txt")]
+    out = _out_dir(args.out, names)
 
     import matplotlib
 
@@ -208,43 +207,68 @@ def _cmd_run(args):
     from brian2 import seed as brian_seed
     from brian2 import start_scope
 
-    from homeonet._io import atomic_write
-    from homeonet.models.experiments import summarise
+    from homeonet._validate import RunInterrupted
     from homeonet.simulate import simulate, use_device
 
     start_scope()
     with use_device(args.device, target=args.target if args.device == "runtime" else None):
         brian_seed(seed)
         net = exp.build(values)
-        results = simulate(net, values["duration"], progress=not args.quiet, desc=exp.name, seed=seed,
-                           **exp.record(values))
+        try:
+            results = simulate(net, values["duration"], progress=not args.quiet, desc=exp.name, seed=seed,
+                               **exp.record(values))
+        except RunInterrupted as stop:
+            if stop.results is None:
+                print(f"homeonet: {stop}; nothing written", file=sys.stderr)
+                return 130
+            written = _write_run(stop.results, exp, values, out, tag=".incomplete")
+            print(f"homeonet: {stop}; wrote what was simulated, marked incomplete: {written}", file=sys.stderr)
+            return 130
+    written = _write_run(results, exp, values, out)
+    print(f"wrote {written}")
+    return 0
+
+
+def _write_run(results, exp, values, out, tag=""):
+    """Summary, figure and NetCDF of a run (an interrupted one under ``MODEL.incomplete.*``); returns a line."""
+    from homeonet._io import write_or_rescue
+    from homeonet.models.experiments import summarise
+
     summary = summarise(results, exp, values)
     theta = "ip_theta" if f"{exp.population}_ip_theta" in results.dataset else None
     results.dataset.attrs.update({"rate_before": summary["before"], "rate_after": summary["after"],
                                   "rate_end": summary["end"],
                                   **{f"measure.{k}": v for k, v in summary.get("measures", {}).items()}})
-    nc = results.save(out / f"{exp.name}.nc")
+    stem = f"{exp.name}{tag}"
+    nc = results.save(out / f"{stem}.nc")
     fig = _figure(results, exp, values, summary, theta)
-    png = out / f"{exp.name}.png"
-    atomic_write(png, lambda path: fig.savefig(path, dpi=120, format="png"))
-    txt = out / f"{exp.name}.txt"
-    text = summary["text"] + f"\nfiles: {nc.name}, {png.name}, {txt.name}\n"
-    atomic_write(txt, lambda path: Path(path).write_text(text))
-    print(text, end="")
-    return 0
+    png = write_or_rescue(out / f"{stem}.png", lambda path: fig.savefig(path, dpi=120, format="png"))
+    txt = out / f"{stem}.txt"
+    write_or_rescue(txt, lambda path: Path(path).write_text(summary["text"] + "\n"))
+    print(summary["text"])
+    return f"{out}{os.sep}: {nc.name}, {png.name}, {txt.name}"
 
 
 def _cmd_figures(args):
     import matplotlib
 
     matplotlib.use("Agg")
+    from homeonet._io import check_output_paths
     from homeonet.figures import figures_for_results
     from homeonet.results import load
 
+    out = args.out if args.out is not None else str(Path(args.results).parent)
+    check_output_paths(out, ())
     results = load(args.results)
-    out = _out_dir(args.out if args.out is not None else str(Path(args.results).parent))
-    for path in figures_for_results(results, out, population=args.population):
+    import warnings
+
+    with warnings.catch_warnings():  # the panels not drawn are printed below, once
+        warnings.simplefilter("ignore")
+        files = figures_for_results(results, out, population=args.population)
+    for path in files:
         print(path)
+    for reason in getattr(files, "skipped", ()):
+        print(f"not drawn: {reason}", file=sys.stderr)
     return 0
 
 
@@ -261,6 +285,14 @@ def _figure(results, exp, values, summary, theta):
     return fig
 
 
+def _one_line(err) -> str:
+    """The innermost cause of an unexpected error, as one line (Brian2 wraps errors in several layers)."""
+    while err.__cause__ is not None or (err.__context__ is not None and not err.__suppress_context__):
+        err = err.__cause__ or err.__context__
+    first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    return f"{type(err).__name__}: {first}" if first else type(err).__name__
+
+
 def main(argv=None) -> int:
     """Entry point of the ``homeonet`` command.
 
@@ -272,12 +304,14 @@ def main(argv=None) -> int:
     Returns
     -------
     int
-        Exit status: 0 on success, 2 on bad input.
+        Exit status: 0 on success, 1 when a run diverged or failed, 2 on bad input, 130 when interrupted.
     """
-    from homeonet._validate import HomeonetError
+    from homeonet._validate import DivergenceError, HomeonetError, OutputError
 
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv or os.environ.get("HOMEONET_DEBUG", "") not in ("", "0")
+    argv = [a for a in argv if a != "--debug"]
     try:
-        argv = sys.argv[1:] if argv is None else list(argv)
         args = _build_parser().parse_args(argv)
         if args.command == "compare":
             return _cmd_compare(argv)
@@ -286,12 +320,24 @@ def main(argv=None) -> int:
         if args.command == "figures":
             return _cmd_figures(args)
         return _cmd_run(args)
+    except DivergenceError as err:
+        print(f"homeonet: error: {err}; nothing was saved", file=sys.stderr)
+        return 1
+    except OutputError as err:
+        print(f"homeonet: error: {err}", file=sys.stderr)
+        return 1 if "saved to" in str(err) or "rescue" in str(err) else 2
     except (UsageError, HomeonetError) as err:
         print(err if getattr(err, "formatted", False) else f"homeonet: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("homeonet: interrupted", file=sys.stderr)
+        print("homeonet: interrupted; nothing written", file=sys.stderr)
         return 130
+    except Exception as err:  # an unexpected error, most often inside Brian2: one line and a hint
+        if debug:
+            raise
+        print(f"homeonet: error: the run failed unexpectedly ({_one_line(err)}); run again with --debug "
+              "(or HOMEONET_DEBUG=1) for the full traceback", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

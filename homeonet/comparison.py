@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from homeonet._io import atomic_write
-from homeonet._validate import HomeonetError, check_choice, check_count
+from homeonet._validate import _shown, HomeonetError, check_choice, check_count
 
 __all__ = ["MECHANISMS", "METRICS", "COUNTERPARTS", "compare_brain", "summary_table", "pair_figure"]
 
@@ -196,9 +196,9 @@ def _seconds(name, value, minimum):
             value = float(value / second)
         value = float(value)
     except Exception:
-        raise HomeonetError(f"{name} must be a time in seconds >= {minimum}; got {value!r}") from None
+        raise HomeonetError(f"{name} must be a time in seconds >= {minimum}; got {_shown(value)}") from None
     if not math.isfinite(value) or value < minimum:
-        raise HomeonetError(f"{name} must be a time in seconds >= {minimum}; got {value!r}")
+        raise HomeonetError(f"{name} must be a time in seconds >= {minimum}; got {_shown(value)}")
     return value
 
 

@@ -10,6 +10,7 @@ draws the standard panels of a saved run.
 from __future__ import annotations
 
 import functools
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +72,10 @@ def _strip(value, unit):
 
 
 def smooth(values, width):
-    """Moving average over *width* samples (edges averaged over the available samples).
+    """Causal moving average: each sample averages itself and the *width* - 1 samples before it.
+
+    Causal, so that a change never appears before it happens (a centred window would show a drop
+    half a window before a perturbation); the first samples average what is available.
 
     Parameters
     ----------
@@ -86,13 +90,21 @@ def smooth(values, width):
 
     Examples
     --------
-    >>> smooth([0.0, 3.0, 0.0], 3)
-    array([1.5, 1. , 1.5])
+    >>> smooth([0.0, 3.0, 0.0, 0.0], 2)
+    array([0. , 1.5, 1.5, 0. ])
     """
+    from scipy.ndimage import uniform_filter1d
+
     values = np.asarray(values, dtype=float)
     width = max(1, int(width))
-    kernel = np.ones(width)
-    return np.convolve(values, kernel, mode="same") / np.convolve(np.ones_like(values), kernel, mode="same")
+    if width == 1 or values.size == 0:
+        return values.copy()
+    origin = (width - 1) // 2  # shifts the window to [i - width + 1, i]
+    if width % 2 == 0:
+        origin = width // 2 - 1
+    total = uniform_filter1d(values, width, mode="constant", cval=0.0, origin=origin)
+    count = uniform_filter1d(np.ones_like(values), width, mode="constant", cval=0.0, origin=origin)
+    return total / count
 
 
 def _pop_rate(results, population):
@@ -107,6 +119,12 @@ def _pop_rate(results, population):
                             f"got {population!r}")
     trace = ds[key]
     return ds[trace.dims[0]].values, trace.mean(trace.dims[1]).values
+
+
+def _subset(shown, n) -> str:
+    """Which neurons a raster shows, in words ("neurons 0-99 (100 of 400)")."""
+    k = min(int(shown), int(n))
+    return f"all {n} neurons" if k >= n else f"neurons 0-{k - 1} ({k} of {n})"
 
 
 @_styled
@@ -146,13 +164,14 @@ def homeostasis_figure(results, population, target=None, onset=None, theta=None,
         keep = i < raster
         ax.plot(np.asarray(t / second)[keep], i[keep], "|", ms=2, color="k", alpha=0.6)
         ax.set_ylabel(f"{population} neuron")
-        ax.set_title(f"{population}: spikes of {min(raster, results.n_neurons(population))} neurons")
+        ax.set_title(f"{population}: spikes of {_subset(raster, results.n_neurons(population))}")
     ax = next(ax_iter)
     time, rate = _pop_rate(results, population)
     step = time[1] - time[0] if len(time) > 1 else 1.0
-    # spike-count rates are noisy and get a moving average; rate traces are smooth already
+    # spike-count rates are noisy and get a causal moving average; rate traces are smooth already
     width = int(round(float(window / second) / step)) if spiking else 1
-    ax.plot(time, smooth(rate, width), color=COLORS["rate"], label=f"{population} population rate")
+    label = f"{population} population rate" + (f" ({float(window / second):g} s trailing mean)" if width > 1 else "")
+    ax.plot(time, smooth(rate, width), color=COLORS["rate"], label=label)
     if target is not None:
         ax.axhline(float(target / Hz), ls="--", color=COLORS["target"], label=f"target {float(target / Hz):g} Hz")
     ax.set_ylabel("rate (Hz)")
@@ -225,7 +244,7 @@ def raster_figure(indices, times=None, n=None, population=None, max_neurons=200,
     ax.plot(t[keep], idx[keep], "|", ms=2.5, mew=0.6, color="k")
     ax.set_ylabel("neuron")
     ax.set_ylim(-0.5, min(n, max_neurons) - 0.5)
-    ax.set_title(title or f"{population + ': ' if population else ''}spikes of {min(n, max_neurons)} of {n} neurons")
+    ax.set_title(title or f"{population + ': ' if population else ''}spikes of {_subset(max_neurons, n)}")
     centers, rate = population_rate(t, n, T, bin=bin)
     if width is not None:
         rate = smooth_rate(rate, bin, width)
@@ -690,7 +709,8 @@ def figures_for_results(results, out_dir, formats=("png", "pdf"), population=Non
     Returns
     -------
     list of Path
-        The written files.
+        The written files (a :class:`Written` list: its ``skipped`` attribute names each panel that could
+        not be drawn and why; each also gives a warning).
     """
     from homeonet.results import Results, load
 
@@ -713,11 +733,15 @@ def figures_for_results(results, out_dir, formats=("png", "pdf"), population=Non
     if population not in candidates:
         raise HomeonetError(f"population must be one of {', '.join(candidates)}; got {population!r}")
     T = float(results.duration / second)
-    target = ds.attrs.get("target")
+    planned = float(ds.attrs.get("duration_planned", T))
+    target = ds.attrs.get(f"target.{population}")  # each population's own set point, as the run recorded it
+    if target is None and population == ds.attrs.get("population", population):
+        target = ds.attrs.get("target")
     target = None if target is None or not np.isfinite(float(target)) else float(target) * Hz
     onset = ds.attrs.get("onset")  # recorded by the run: the one source of the perturbation's time
     onset = None if onset is None else float(onset)
-    files = []
+    files = Written()
+    incomplete = "" if results.complete else f" (INCOMPLETE: {T:g} of {planned:g} s)"
 
     def emit(fig, name):
         files.extend(save_figure(fig, out / f"{stem}_{name}", formats=formats, dpi=dpi))
@@ -725,31 +749,43 @@ def figures_for_results(results, out_dir, formats=("png", "pdf"), population=Non
     theta = "ip_theta" if f"{population}_ip_theta" in ds else None
     fig = homeostasis_figure(results, population, target=target, onset=None if onset is None else onset * second,
                              theta=theta)
-    fig.suptitle(f"homeonet {stem}: population {population}")
+    fig.suptitle(f"homeonet {stem}: population {population}{incomplete}")
     emit(fig, "homeostasis")
-    if population in results.populations:
+    spiking = f"spike_index_{population}" in ds
+    if spiking:
         emit(raster_figure(results, population=population, width=20 * ms), "raster")
     t, r = _pop_rate(results, population)
     step = t[1] - t[0] if len(t) > 1 else 1.0
-    spiking = population in results.populations
     emit(rate_trajectory_figure(t, smooth(r, int(round(0.2 / step))) if spiking else r, target=target,
-                                perturbations={"perturbation": onset} if onset is not None else None,
-                                label=f"{population} rate" + (" (0.2 s mean)" if spiking else ""),
-                                title=f"{stem}: {population}"),
+                                perturbations={"perturbation": onset} if onset is not None and onset < T else None,
+                                label=f"{population} rate" + (" (0.2 s trailing mean)" if spiking else ""),
+                                title=f"{stem}: {population}{incomplete}"),
          "rate_trajectory")
-    if onset is not None and 0 < onset < T:
+    if onset is not None:
         from homeonet.models.experiments import measurement_windows
 
-        windows = measurement_windows(T, onset)
-        before = _window_rates(results, population, *windows["before"])
-        end = _window_rates(results, population, *windows["end"])
-        emit(rate_distribution_figure(before, end, labels=("before perturbation", "end of run"), target=target),
-             "rate_distribution")
+        windows = measurement_windows(planned, onset)
+        if windows["end"][1] <= T + 1e-9 and onset > 0:
+            before = _window_rates(results, population, *windows["before"])
+            end = _window_rates(results, population, *windows["end"])
+            emit(rate_distribution_figure(before, end, labels=("before perturbation", "end of run"), target=target),
+                 "rate_distribution")
+        else:
+            files.skipped.append(f"{stem}_rate_distribution: the run stopped at {T:g} s, before the end window "
+                                 f"({windows['end'][0]:g}-{windows['end'][1]:g} s)")
     for var in sorted(ds.data_vars):
         da = ds[var]
-        if var.endswith("_w") and da.ndim == 2 and da.dims[1].startswith("synapse_") and da.shape[0] >= 2:
+        if var.endswith("_w") and da.ndim == 2 and da.dims[1].startswith("synapse_"):
             w0, w1 = np.asarray(da.values[0]), np.asarray(da.values[-1])
-            if np.all(w0 > 0) and np.all(w1 > 0) and np.ptp(w0) > 0:
+            name = f"{stem}_weights_{var[:-2]}"
+            if da.shape[0] < 2:
+                files.skipped.append(f"{name}: one weight snapshot only (a comparison needs two)")
+            elif not (np.all(w0 > 0) and np.all(w1 > 0)):
+                zero = np.mean((w0 <= 0) | (w1 <= 0))
+                files.skipped.append(f"{name}: {100 * zero:.1f} % of the weights are <= 0, which log axes cannot show")
+            elif not np.ptp(w0) > 0:
+                files.skipped.append(f"{name}: the first snapshot's weights are all equal (no rank order)")
+            else:
                 emit(weight_scaling_figure(w0, w1, labels=("first", "last"), unit_label=f"weight ({var})"),
                      f"weights_{var[:-2]}")
     ke, ki = f"{population}_I_e", f"{population}_I_i"
@@ -757,4 +793,14 @@ def figures_for_results(results, out_dir, formats=("png", "pdf"), population=Non
         unit = ds[ke].attrs.get("units", "")
         emit(ei_currents_figure(ds[ds[ke].dims[0]].values, ds[ke].values, ds[ki].values,
                                 unit_label=f"current ({unit})" if unit else "current"), "ei_currents")
+    for reason in files.skipped:
+        warnings.warn(f"not drawn: {reason}", stacklevel=2)
     return files
+
+
+class Written(list):
+    """The files :func:`figures_for_results` wrote; ``skipped`` says which panels were not drawn, and why."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.skipped = []

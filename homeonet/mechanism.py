@@ -38,9 +38,10 @@ from brian2.units.fundamentalunits import DIMENSIONLESS
 from brian2.utils.stringtools import word_substitute
 
 from ._validate import HomeonetError, unit_name
+from .units import format_quantity, unit_string
 
 __all__ = ["Operation", "Contribution", "Target", "Mechanism", "neuron_group", "synapses", "connect",
-           "mechanism_parameters", "shared_clock"]
+           "mechanism_parameters", "shared_clock", "check_expression", "check_expression_units", "check_weight"]
 
 _COMBINE = {"sum": (" + ", "0"), "product": (" * ", "1")}
 
@@ -207,6 +208,19 @@ class Mechanism:
         """Contribution to the synapses, in local names (``None``: none)."""
         return None
 
+    def validate(self, group, role: str) -> None:
+        """Check the mechanism against the Brian2 group it was just merged into (default: nothing).
+
+        Called by :func:`neuron_group` (``role='neurons'``) and :func:`synapses` (``role='synapses'``)
+        once the group exists, so that a unit or expression that does not fit the group (a learning
+        rate in volt on synapses whose weights are in siemens, an expression naming a variable the
+        group lacks) is an error at creation rather than inside Brian2 at run time.
+
+        Raises
+        ------
+        HomeonetError
+        """
+
     def objects(self, group) -> tuple:
         """Helper Brian2 objects this mechanism needs next to *group* (default none).
 
@@ -226,7 +240,9 @@ class Mechanism:
         return {}
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.parameters().items())
+        # quantities as a neuroscientist writes them (0.05 mV/Hz), not as SI expressions
+        args = ", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={format_quantity(v)}"
+                         for k, v in self.parameters().items())
         return f"{type(self).__name__}(name={self.name!r}{', ' if args else ''}{args})"
 
     # -- protocol -------------------------------------------------------------
@@ -301,8 +317,8 @@ def _merge(base_model, parts, target: Target):
             if unit is None:
                 unit = dim
             elif get_dimensions(unit) is not dim:
-                raise HomeonetError(f"{mech!r} drives hook {hook!r} in {unit_name(dim)}, but the hook is in "
-                                    f"{unit_name(unit)}; give its parameters matching units")
+                raise HomeonetError(f"{mech!r} drives hook {hook!r} in {unit_string(dim)}, but the hook is in "
+                                    f"{unit_string(unit)}; give its parameters matching units")
             if combine is None:
                 combine = comb
             elif comb is not None and comb != combine:
@@ -316,6 +332,48 @@ def _merge(base_model, parts, target: Target):
     if hook_lines:
         eqs = eqs + Equations("\n".join(hook_lines))
     return eqs
+
+
+#: Where each hook is meant to be read, for the error of a hook nobody reads.
+_HOOK_USE = {"theta": "in the threshold, e.g. threshold='v > v_th + theta'",
+             "gain": "in the equations, multiplying the synaptic input, e.g. 'gain*(I_e - I_i)'",
+             "bias": "in the equations, added to the input, e.g. '... + bias'",
+             "scale": "in the synapses' on_pre (or summed) code, e.g. on_pre='v_post += w*scale'"}
+
+
+def _check_hooks_read(eqs, parts, texts, where):
+    """Refuse a hook driven by a mechanism but read by none of the group's code (the mechanism could not act).
+
+    Parameters
+    ----------
+    eqs : brian2.Equations
+        The merged equations (hook definitions included).
+    parts : list of (Mechanism, Contribution)
+    texts : iterable of str
+        The group's other code: threshold, reset, event code...
+    where : str
+        'group' or 'synapses' (for the message).
+    """
+    driven = {}
+    for mech, c in parts:
+        for hook in c.hooks:
+            driven.setdefault(hook, []).append(mech)
+    if not driven:
+        return
+    readers = [t for t in texts if t]
+    for eq in eqs.values():
+        if eq.varname in driven:
+            continue  # the hook's own definition
+        if eq.expr is not None:
+            readers.append(str(eq.expr))
+    for _, c in parts:
+        readers += [c.reset, c.on_pre, c.on_pre_first, c.on_post] + [op.code for op in c.operations]
+    code = "\n".join(r for r in readers if r)
+    for hook, mechs in driven.items():
+        if not re.search(rf"\b{re.escape(hook)}\b", code):
+            who = ", ".join(repr(m) for m in mechs)
+            raise HomeonetError(f"{who} drives hook {hook!r}, but nothing in the {where} reads it, so it could "
+                                f"not act: use {hook} {_HOOK_USE.get(hook, 'in the model')}")
 
 
 def shared_clock(dt) -> brian2.Clock:
@@ -433,9 +491,13 @@ def neuron_group(N, model, *, mechanisms=(), threshold=None, reset=None, rate=No
     if needs_spikes and threshold is None:
         raise HomeonetError(f"{needs_spikes[0]!r} needs spikes: give the group a threshold, "
                             "or pass rate= for rate neurons")
+    refractory = kwargs.get("refractory")
+    _check_hooks_read(eqs, parts, [threshold, reset, refractory if isinstance(refractory, str) else None], "group")
     group = brian2.NeuronGroup(N, eqs, threshold=threshold, reset=_join(reset, *(c.reset for _, c in parts)) or None,
                                **kwargs)
     group._homeonet_target = target
+    for mech, _ in parts:
+        mech.validate(group, "neurons")
     _install(group, parts)
     for mech, _ in parts:
         group.contained_objects.extend(mech.objects(group))
@@ -484,11 +546,15 @@ def synapses(source, target, model="", *, on_pre=None, on_post=None, mechanisms=
                     raise HomeonetError(f"{mech!r} also contributes to the {side}synaptic group ({name!r} is "
                                         f"missing from {group.name!r}): pass it in that group's mechanisms= too")
     eqs = _merge(model, parts, Target(hooks=dict(hooks or {})))
+    user_pre = on_pre if not isinstance(on_pre, dict) else "\n".join(on_pre.values())
+    _check_hooks_read(eqs, parts, [user_pre, on_post], "synapses")
     pre = _join(*(c.on_pre_first for _, c in parts), on_pre, *(c.on_pre for _, c in parts)) or None
     post_code = _join(on_post, *(c.on_post for _, c in parts)) or None
     kwargs.setdefault("name", "synapses*")
     syn = _Synapses(source, target, eqs, on_pre=pre, on_post=post_code, **kwargs)
     syn._homeonet_parts = parts
+    for mech, _ in parts:
+        mech.validate(syn, "synapses")
     _install(syn, parts, params=False, init=False)
     return syn
 
@@ -497,16 +563,29 @@ class _Synapses(brian2.Synapses):
     """``brian2.Synapses`` that sets its mechanisms' parameters and initial values after ``connect``.
 
     Brian2 accepts values for synaptic variables (even shared ones) only once
-    synapses exist. Each ``connect`` call (re)applies the mechanisms' values to
-    all synapses.
+    synapses exist. Each ``connect`` call sets the mechanisms' parameters and initialises the
+    per-synapse state of the synapses it creates, leaving earlier synapses as they are.
     """
 
     def connect(self, *args, **kwargs):
+        parts = getattr(self, "_homeonet_parts", ())
+        first = not self._connect_called
+        if not first and any(not self.variables[k].scalar for _, c in parts for k in c.init):
+            if type(brian2.get_device()).__name__ != "RuntimeDevice":
+                raise HomeonetError(f"{self.name}: with cpp_standalone, connect synapses that carry mechanism state "
+                                    "in one connect() call (the count of earlier synapses is known only at run time, "
+                                    "so the new ones could not be told apart)")
+        before = 0 if first else len(self)
         super().connect(*args, **kwargs)
-        for _, c in getattr(self, "_homeonet_parts", ()):
+        for _, c in parts:
             for k, v in c.params.items():
                 setattr(self, k, v)
-        _initialise(self, getattr(self, "_homeonet_parts", ()))
+        for _, c in parts:
+            for k, v in c.init.items():
+                if first or self.variables[k].scalar:
+                    setattr(self, k, v)
+                elif len(self) > before:
+                    getattr(self, k)[before:] = v  # only the synapses this call created
 
 
 def connect(syn, *args, **kwargs):
@@ -529,6 +608,90 @@ def connect(syn, *args, **kwargs):
     """
     syn.connect(*args, **kwargs)
     return syn
+
+
+def check_expression(name: str, expr) -> str:
+    """Check, at construction, that *expr* is a Brian2 expression string (syntax only).
+
+    Parameters
+    ----------
+    name : str
+        Parameter name used in the message.
+    expr : str
+
+    Returns
+    -------
+    str
+        The expression, stripped.
+
+    Raises
+    ------
+    ParameterError
+        Not a string, empty, or not valid Brian2 expression syntax (e.g. ``'foo +* bar'``, ``'t >>> 3'``).
+    """
+    from brian2.parsing.rendering import NodeRenderer
+
+    from ._validate import ParameterError
+
+    if not isinstance(expr, str) or not expr.strip():
+        raise ParameterError(f"{name} must be a Brian2 expression string, got {expr!r}")
+    try:
+        NodeRenderer().render_expr(expr.strip())
+    except (SyntaxError, TypeError, ValueError, KeyError, NotImplementedError) as err:
+        detail = getattr(err, "msg", None) or str(err) or type(err).__name__
+        raise ParameterError(f"{name} is not a valid expression: {expr!r} ({detail.splitlines()[0]})") from None
+    return expr.strip()
+
+
+def check_expression_units(mech, name: str, expr: str, group, unit) -> None:
+    """Check, when *group* exists, that *expr* evaluates in the units of *unit* there.
+
+    Identifiers are resolved from the group's variables and its own namespace. An expression
+    naming something the group lacks is an error when the group has an explicit namespace (Brian2
+    would fail at run time); with an implicit namespace (names from the caller's script at run time)
+    unknown names are left for Brian2 to resolve.
+
+    Raises
+    ------
+    HomeonetError
+        Wrong units, or a name the group cannot resolve.
+    """
+    from brian2.parsing.expressions import parse_expression_dimensions
+    from brian2.utils.stringtools import get_identifiers
+
+    ids = get_identifiers(expr)
+    try:
+        variables = group.resolve_all(ids, run_namespace=dict(group.namespace or {}))
+    except KeyError as err:
+        missing = [n for n in sorted(ids) if n not in group.variables and n not in (group.namespace or {})]
+        if group.namespace is None:
+            return  # names from the caller's namespace at run time: Brian2 resolves them then
+        raise HomeonetError(f"{mech!r}: {name}={expr!r} names {', '.join(map(repr, missing)) or str(err)}, which "
+                            f"{group.name!r} does not define") from None
+    try:
+        dims = parse_expression_dimensions(expr, variables)
+    except Exception as err:  # Brian2's DimensionMismatchError and friends: say it in one line
+        raise HomeonetError(f"{mech!r}: {name}={expr!r} is not consistent in units in {group.name!r} "
+                            f"({str(err).splitlines()[0]})") from None
+    if dims is not get_dimensions(unit):
+        raise HomeonetError(f"{mech!r}: {name}={expr!r} is in {unit_string(dims)} in {group.name!r}, but must be in "
+                            f"{unit_string(unit)}")
+
+
+def check_weight(mech, group, weight: str, unit) -> None:
+    """Check that synapses *group* have the weight variable *weight* in the units of *unit*.
+
+    Raises
+    ------
+    HomeonetError
+    """
+    var = group.variables.get(weight)
+    if var is None:
+        raise HomeonetError(f"{mech!r} updates the weight {weight!r}, which {group.name!r} does not define: add "
+                            f"'{weight} : <unit>' to the synapses' model or pass weight= the name of yours")
+    if var.dim is not get_dimensions(unit):
+        raise HomeonetError(f"{mech!r} is in {unit_string(unit)}, but the weight {group.name}.{weight} is in "
+                            f"{unit_string(var.dim)}: give its parameters the weight's unit")
 
 
 def mechanism_parameters(group) -> dict:

@@ -29,7 +29,7 @@ import numpy as np
 from brian2 import Quantity, get_dimensions
 from brian2.units.fundamentalunits import DIMENSIONLESS
 
-from ._validate import ParameterError, _shown, check_bool, check_choice, check_count, check_quantity
+from ._validate import ParameterError, _describe_range, _shown, check_bool, check_choice, check_count, check_quantity
 from .units import display_unit, format_quantity, parse_quantity, to_quantity
 
 __all__ = ["Parameter", "ParameterSet", "Values"]
@@ -104,15 +104,7 @@ class Parameter:
         if self.kind == "str":
             return "one of " + ", ".join(self.choices or ())
         what = {"int": "an integer", "float": "a number"}.get(self.kind, f"a quantity in {self.unit}")
-        lo = None if self.low is None else self._in_unit(self.low)
-        hi = None if self.high is None else self._in_unit(self.high)
-        if lo is not None and hi is not None:
-            return f"{what} in {'(' if self.low_open else '['}{lo}, {hi}{')' if self.high_open else ']'}"
-        if lo is not None:
-            return f"{what} {'>' if self.low_open else '>='} {lo}"
-        if hi is not None:
-            return f"{what} {'<' if self.high_open else '<='} {hi}"
-        return what
+        return what + _describe_range(self.low, self.high, self.low_open, self.high_open, fmt=self._in_unit)
 
     def _in_unit(self, value) -> str:
         if self.kind != "quantity":

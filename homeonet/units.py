@@ -28,7 +28,7 @@ from brian2 import Hz, Quantity, get_dimensions, mV, ms, nS, pA, pF, second
 from brian2.core.namespace import DEFAULT_UNITS
 from brian2.units.fundamentalunits import DIMENSIONLESS
 
-__all__ = ["parse_quantity", "format_quantity", "split_quantity", "display_unit", "to_quantity"]
+__all__ = ["parse_quantity", "format_quantity", "split_quantity", "display_unit", "unit_string", "to_quantity"]
 
 #: Units a value is shown in, by preference: (unit, UDUNITS string). Ratios of these are tried next.
 _BASE = ((mV, "mV"), (nS, "nS"), (pA, "pA"), (pF, "pF"), (Hz, "Hz"), (second, "s"))
@@ -67,6 +67,11 @@ def display_unit(value) -> tuple:
     parts = [f"{sym}{'' if p == 1 else p:g}" if p != 1 else sym
              for sym, k in _SI for p in [dim._dims[k]] if p != 0]
     return Quantity(1.0, dim=dim), " ".join(parts)
+
+
+def unit_string(value) -> str:
+    """The UDUNITS string of the unit a value of these dimensions is written in (``'mV/Hz'``; ``'1'``)."""
+    return display_unit(value)[1]
 
 
 def split_quantity(value) -> tuple:

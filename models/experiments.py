@@ -107,6 +107,9 @@ class Experiment:
     measure : callable, optional
         ``measure(results, values) -> (dict, list of str)``: the experiment's own canonical measures
         (values and summary lines), added to :func:`summarise`'s output.
+    other_targets : tuple of (str, str)
+        ``(population, parameter)`` pairs: set points of other populations (e.g. the inhibitory
+        neurons' own), recorded as ``target.<population>`` so figures of that population draw its own.
     """
 
     name: str
@@ -118,6 +121,7 @@ class Experiment:
     perturbation: str
     min_duration: object = None
     measure: Callable | None = None
+    other_targets: tuple = ()
 
     @property
     def duration(self):
@@ -133,7 +137,10 @@ class Experiment:
             An unknown parameter, a value outside its range, or a duration too short for the
             experiment's perturbation and measurement windows (the minimum is named).
         """
+        from homeonet.simulate import check_steps
+
         values = self.parameters.resolve(overrides)
+        check_steps(values["duration"])  # before anything is built for it
         shortest = self.minimum_duration(values)
         if values["duration"] < shortest:
             shown = self.parameters["duration"].format
@@ -180,6 +187,9 @@ class Experiment:
                  "perturbation": self.describe_perturbation(values), **self.parameters.record(values)}
         if self.target is not None:
             attrs["target"] = float(values[self.target] / Hz)
+            attrs[f"target.{self.population}"] = attrs["target"]
+        for pop, name in self.other_targets:
+            attrs[f"target.{pop}"] = float(values[name] / Hz)
         onset = self.onset(values)
         if onset is not None:
             attrs["onset"] = float(onset / second)
@@ -551,11 +561,12 @@ EXPERIMENTS = {e.name: e for e in [
                "blockade) at half time, excitatory inputs scale up, rates recover",
                _scaling_parameters(0.5, "efficacy of the input synapses from the onset on (0: full blockade)"),
                _scaling(ActivityBlockade, ("inE", "inI")), "E", "target",
-               "input synapses x{factor} (activity blockade)"),
+               "input synapses x{factor} (activity blockade)", other_targets=(("I", "target_I"),)),
     Experiment("turrigiano_bicuculline", "Turrigiano 1998: E/I LIF network with synaptic scaling; inhibition "
                "blocked (bicuculline-like) at half time, excitatory inputs scale down",
                _scaling_parameters(0.0, "efficacy of the inhibitory synapses from the onset on (0: blocked)"),
-               _scaling(Disinhibition, ("IE",)), "E", "target", "inhibitory synapses x{factor} (disinhibition)"),
+               _scaling(Disinhibition, ("IE",)), "E", "target", "inhibitory synapses x{factor} (disinhibition)",
+               other_targets=(("I", "target_I"),)),
     Experiment("vogels", "Vogels 2011: conductance-based E/I network; inhibitory STDP switched on at 1/4 of the "
                "run balances excitation and brings E to rho0 = 3 Hz", _VOGELS, _vogels, "E", "rho0",
                "inhibitory STDP switched on"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from brian2 import Hz, Quantity, amp, mV, ms, nS, pF, second, siemens, volt
 
-from homeonet._validate import HomeonetError, check_choice, check_quantity
+from homeonet._validate import _shown, HomeonetError, check_choice, check_quantity
 from homeonet.mechanism import neuron_group
 
 __all__ = ["NeuronModel", "RateNeuron", "LIF", "ConductanceLIF"]
@@ -190,7 +190,7 @@ class LIF(NeuronModel):
     def __init__(self, **params):
         super().__init__(**params)
         if self.params["t_ref"] < 0 * ms:
-            raise HomeonetError(f"t_ref must be >= 0 ms, got {self.params['t_ref']!r}")
+            raise HomeonetError(f"t_ref must be >= 0 ms, got {_shown(self.params['t_ref'])}")
         if not self.params["v_reset"] < self.params["v_th"]:
             raise HomeonetError("v_reset must be below v_th")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from brian2 import Hz, Network, PoissonGroup, Quantity, SpikeMonitor, StateMonitor, get_dimensions, mV, ms, second
 
-from homeonet._validate import HomeonetError, check_count, check_quantity, unit_name
+from homeonet._validate import _shown, HomeonetError, check_count, check_quantity, unit_name
 from homeonet.mechanism import neuron_group, shared_clock, synapses
 
 __all__ = ["AdditiveSTDP", "stdp_layer"]
@@ -66,8 +66,8 @@ class AdditiveSTDP:
         check_quantity("w_max", self.w_max, self.w_max, low=0 * self.w_max, low_open=True)
         for name in ("A_plus", "A_minus"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not value >= 0:
-                raise HomeonetError(f"{name} must be a number >= 0 (a fraction of w_max); got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise HomeonetError(f"{name} must be a number >= 0 (a fraction of w_max); got {_shown(value)}")
         for name in ("tau_plus", "tau_minus"):
             check_quantity(name, getattr(self, name), second, low=0 * second, low_open=True)
 

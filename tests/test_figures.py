@@ -41,7 +41,8 @@ def _spiking_dataset(model="homeostasis", duration=2.0, n=40, with_extras=True):
         w0 = rng.lognormal(0, 0.4, 300)
         data["S_w"] = (("t_S", "synapse_S"), np.stack([w0, 1.5 * w0]))
     ds = xr.Dataset(data, coords=coords)
-    ds.attrs.update(duration=duration, model=model, target=5.0, onset=duration / 2)  # as a run records them
+    ds.attrs.update(duration=duration, model=model, target=5.0, onset=duration / 2,  # as a run records them
+                    homeonet_version="test")
     return ds
 
 
@@ -147,7 +148,7 @@ def test_figures_for_rate_run(tmp_path):
     r = 10 + np.random.default_rng(3).normal(size=(tt.size, 8))
     ds = xr.Dataset({"L1_r": (("t_L1", "neuron_L1"), r), "L1_ip_theta": (("t_L1", "neuron_L1"), r / 10)},
                     coords={"t_L1": tt, "neuron_L1": np.arange(8)})
-    ds.attrs.update(duration=2.0, model="rate_homeostasis", onset=1.0)
+    ds.attrs.update(duration=2.0, model="rate_homeostasis", onset=1.0, homeonet_version="test")
     files = F.figures_for_results(Results(ds), tmp_path, formats=("png",), dpi=50)
     assert sorted(p.name for p in files) == ["rate_homeostasis_homeostasis.png",
                                              "rate_homeostasis_rate_distribution.png",
@@ -162,3 +163,49 @@ def test_homeostasis_figure_still_works():
     assert len(fig.axes) == 3 and fig.axes[-1].get_xlabel() == "time (s)"
     assert fig.axes[2].get_ylabel() == "ip_theta (mV)"
     assert load  # the loader is what figures_for_results uses on .nc paths
+
+
+def test_rate_smoothing_is_causal_so_a_drop_never_appears_before_it_happens():
+    rate = np.r_[np.full(100, 10.0), np.full(100, 5.0)]       # a drop at sample 100
+    smoothed = F.smooth(rate, 20)
+    assert np.all(smoothed[:100] == 10.0)                       # a centred window would fall 10 samples early
+    assert smoothed[119] == pytest.approx(5.0) and 5.0 < smoothed[105] < 10.0
+
+
+def test_raster_says_which_neurons_it_shows():
+    res = Results(_spiking_dataset(n=40))
+    fig = F.raster_figure(res, population="E", max_neurons=10)
+    assert "neurons 0-9 (10 of 40)" in fig.axes[0].get_title()
+    fig = F.homeostasis_figure(res, "E", raster=100)
+    assert "all 40 neurons" in fig.axes[0].get_title()
+
+
+def test_each_population_draws_its_own_target(tmp_path, monkeypatch):
+    ds = _spiking_dataset()
+    ds = ds.assign(spike_index_I=("spike_I", np.zeros(3, np.int32), {"n_neurons": 10}),
+                   spike_time_I=("spike_I", [0.1, 0.5, 1.5]), rate_I=("time", np.full(ds.sizes["time"], 9.0),
+                                                                        {"n_neurons": 10}))
+    ds.attrs.update({"population": "E", "target.E": 5.0, "target.I": 9.0})
+    drawn = {}
+    real = F.rate_trajectory_figure
+
+    def spy(*args, **kwargs):
+        drawn["target"] = kwargs.get("target")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(F, "rate_trajectory_figure", spy)
+    F.figures_for_results(Results(ds), tmp_path, formats=("png",), population="I", dpi=40)
+    assert drawn["target"] == 9 * Hz           # I's own set point (today: E's 5 Hz)
+    F.figures_for_results(Results(ds), tmp_path, formats=("png",), population="E", dpi=40)
+    assert drawn["target"] == 5 * Hz
+
+
+def test_a_panel_that_cannot_be_drawn_says_why(tmp_path):
+    ds = _spiking_dataset()
+    w = ds["S_w"].values.copy()
+    w[:, :10] = 0.0                                             # zeros cannot go on the log axes
+    ds["S_w"] = (ds["S_w"].dims, w)
+    with pytest.warns(UserWarning, match="not drawn"):
+        files = F.figures_for_results(Results(ds), tmp_path, formats=("png",), dpi=40)
+    assert not any("weights_S" in p.name for p in files)
+    assert any("weights_S" in r and "<= 0" in r for r in files.skipped)

@@ -15,7 +15,8 @@ def _frozen(n, rate, rule="linear", z_initial=2.0, initial_active=0.0, **kw):
                               z_initial=z_initial, initial_active=initial_active,
                               sensor=hn.RateSensor(tau=1e9 * second, initial=rate, name="sp_sensor"), **kw)
     G = hn.neuron_group(n, "v : 1", mechanisms=[sp], threshold="False")
-    S = hn.synapses(G, G, "", mechanisms=[sp], hooks=SYNAPSE_HOOKS)
+    # the synapses read the 'scale' hook, through which structural plasticity gates transmission
+    S = hn.synapses(G, G, "w : 1", on_pre="v_post += w*scale", mechanisms=[sp], hooks=SYNAPSE_HOOKS)
     S.connect(condition="i != j")
     return sp, G, S, Network(G, S)
 

@@ -8,11 +8,13 @@ import homeonet as hn
 from homeonet.simulate import use_device
 from homeonet import Contribution, HomeonetError, IntrinsicPlasticity, Mechanism, Operation, RateSensor
 
-# A user's own model: a leaky integrator with a constant drive above threshold.
-USER_EQS = "dv/dt = (drive - v)/(10*ms) : volt\ndrive : volt"
+# A user's own model: a leaky integrator with a constant drive above threshold, its gain a hook.
+USER_EQS = "dv/dt = (gain*drive - v)/(10*ms) : volt\ndrive : volt"
 
 
 def user_group(mechanisms, N=5, **kw):
+    kw.setdefault("hooks", {})
+    kw["hooks"] = {"gain": (1, "product"), **kw["hooks"]}
     G = hn.neuron_group(N, USER_EQS, threshold="v > 10*mV + theta", reset="v = 0*mV",
                         mechanisms=mechanisms, method="exact", **kw)
     G.drive = np.linspace(12, 20, N) * mV
@@ -81,7 +83,7 @@ def test_user_defined_hook_driven_by_a_mechanism_is_an_error():
 
 
 def test_hook_units_must_match_the_model():
-    with pytest.raises(HomeonetError, match="drives hook 'theta' in hertz, but the hook is in volt"):
+    with pytest.raises(HomeonetError, match="drives hook 'theta' in Hz, but the hook is in mV"):
         hn.neuron_group(2, "dv/dt = -v/(10*ms) : volt", threshold="v > 1*mV + theta",
                         hooks={"theta": (mV, "sum")}, mechanisms=[IntrinsicPlasticity(eta=0.1)])
 

@@ -45,15 +45,37 @@ def test_save_and_load_are_identical(results, tmp_path):
 def test_failed_save_keeps_the_previous_file(results, tmp_path, monkeypatch):
     path = results.save(tmp_path / "run.nc")
     before = path.read_bytes()
+    monkeypatch.setenv("HOMEONET_RESCUE_DIR", str(tmp_path / "no-such-folder"))
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(xr.Dataset, "to_netcdf", boom)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(hn.HomeonetError, match="nor a rescue copy"):
         results.save(path)
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["run.nc"]
+
+
+def test_a_write_failing_after_the_work_keeps_a_rescue_copy(results, tmp_path, monkeypatch):
+    """Disk full (or an HDF error) on the destination: the finished results go to a rescue file, named."""
+    rescue = tmp_path / "rescue"
+    rescue.mkdir()
+    monkeypatch.setenv("HOMEONET_RESCUE_DIR", str(rescue))
+    real = xr.Dataset.to_netcdf
+
+    def full_disk(self, path, *args, **kwargs):
+        if str(rescue) not in str(path):
+            raise OSError(28, "No space left on device")
+        return real(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", full_disk)
+    (tmp_path / "out").mkdir()
+    with pytest.raises(hn.HomeonetError, match="saved to") as err:
+        results.save(tmp_path / "out" / "run.nc")
+    saved = list(rescue.iterdir())
+    assert len(saved) == 1 and str(saved[0]) in str(err.value) and "No space left" in str(err.value)
+    xr.testing.assert_identical(hn.load(saved[0]).dataset, results.dataset)
 
 
 def test_save_to_missing_folder_is_a_clear_error(results, tmp_path):

@@ -82,8 +82,10 @@ class PooledMechanism(Mechanism):
             ``(pool, synapses)``: add them to the network with the group
             (``net.add(mech.attach(group))``).
         """
-        attached = getattr(self, "_attached", {}).get(group.name)
-        if attached is not None and attached[0].name.startswith(name or f"{group.name}_{self.name}"):
+        # the pool belongs to this group object (not to its name: a group rebuilt under the same name after
+        # start_scope() gets a pool of its own)
+        attached = getattr(group, "_homeonet_pools", {}).get(self.name)
+        if attached is not None:
             return attached  # built already (neuron_group attaches it automatically)
         declared = getattr(getattr(group, "equations", None), "names", set())
         target = Target.of(group)
@@ -108,8 +110,9 @@ class PooledMechanism(Mechanism):
         syn.connect(i=np.arange(n), j=np.zeros(n, dtype=int))
         for local, pool_var in linked.items():
             setattr(group, self.full(local), linked_var(pool, pool_var))
-        self._attached = getattr(self, "_attached", {})
-        self._attached[group.name] = (pool, syn)
+        if not hasattr(group, "_homeonet_pools"):
+            group._homeonet_pools = {}
+        group._homeonet_pools[self.name] = (pool, syn)
         return pool, syn
 
     def objects(self, group):
@@ -119,6 +122,6 @@ class PooledMechanism(Mechanism):
     def pool_of(self, group):
         """Return the pool ``NeuronGroup`` built by :meth:`attach` for *group*."""
         try:
-            return self._attached[group.name][0]
+            return group._homeonet_pools[self.name][0]
         except (AttributeError, KeyError):
             raise HomeonetError(f"{self!r} has no pool for {group.name!r}: call attach(group) first") from None

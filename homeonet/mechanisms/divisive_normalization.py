@@ -5,7 +5,7 @@ from __future__ import annotations
 from brian2 import Hz, ms, second
 
 from .._validate import HomeonetError, check_quantity
-from ..mechanism import Contribution, Target
+from ..mechanism import Contribution, Target, check_expression, check_expression_units
 from ._pool import PooledMechanism
 
 __all__ = ["DivisiveNormalization"]
@@ -87,13 +87,16 @@ class DivisiveNormalization(PooledMechanism):
         self.gamma = check_quantity("gamma", gamma, Hz, low=0 * Hz, low_open=True)
         self.sigma = check_quantity("sigma", sigma, Hz, low=0 * Hz, low_open=True)
         self.n = float(check_quantity("n", n, 1, low=1))
-        if not isinstance(drive, str) or not drive.strip():
-            raise HomeonetError(f"drive must be an expression string in Hz, got {drive!r}")
-        self.drive = drive
+        self.drive = check_expression("drive", drive)
         self.tau = check_quantity("tau", tau, second, low=0 * second, low_open=True)
 
     def parameters(self):
         return {"gamma": self.gamma, "sigma": self.sigma, "n": self.n, "drive": self.drive, "tau": self.tau}
+
+    def validate(self, group, role):
+        """On a rate layer the drive is an expression in Hz of the layer's variables."""
+        if role == "neurons" and not Target.of(group).spiking:
+            check_expression_units(self, "drive", self.drive, group, Hz)
 
     def linked_for(self, target: Target) -> dict:
         return {"P": "P"} if target.spiking else {"S": "S"}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from brian2 import Hz, get_dimensions, ms, nS, second
 
-from .._validate import HomeonetError, check_quantity, unit_name
-from ..mechanism import Contribution, Mechanism, Operation, Target
+from .._validate import HomeonetError, ParameterError, _shown, check_bool, check_quantity, unit_name
+from ..mechanism import Contribution, Mechanism, Operation, Target, check_expression, check_expression_units, check_weight
+from ..units import unit_string
 
 __all__ = ["InhibitorySTDP"]
 
@@ -131,18 +132,24 @@ class InhibitorySTDP(Mechanism):
         dim = get_dimensions(eta)
         self.eta = check_quantity("eta", eta, eta if dim is not get_dimensions(1) else 1, low=0 * eta)
         if get_dimensions(w_max) is not dim:
-            raise HomeonetError(f"w_max must have the unit of eta ({unit_name(dim)}), got {w_max!r}")
+            raise ParameterError(f"w_max must have the unit of eta ({unit_string(dim)}), got {_shown(w_max)}")
         self.w_max = check_quantity("w_max", w_max, w_max if dim is not get_dimensions(1) else 1,
                                     low=0 * w_max, low_open=True)
         if not isinstance(weight, str) or not weight.isidentifier():
             raise HomeonetError(f"weight must be the name of the synapses' weight variable, got {weight!r}")
         self.weight = weight
-        if factor is not None and (not isinstance(factor, str) or not factor.strip()):
-            raise HomeonetError(f"factor must be an expression string or None, got {factor!r}")
-        self.factor = factor
-        self.deferred = bool(deferred)
+        self.factor = None if factor is None else check_expression("factor", factor)
+        self.deferred = check_bool("deferred", deferred)
         self.flush_period = check_quantity("flush_period", flush_period, second, low=0 * second, low_open=True,
                                            high=20 * self.tau)
+
+    def validate(self, group, role):
+        """The weight variable exists in eta's unit; the factor is dimensionless in these synapses."""
+        if role != "synapses":
+            return
+        check_weight(self, group, self.weight, self.eta if get_dimensions(self.eta) is not get_dimensions(1) else 1)
+        if self.factor is not None:
+            check_expression_units(self, "factor", self.factor, group, 1)
 
     @property
     def alpha(self):

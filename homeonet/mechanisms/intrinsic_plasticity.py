@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
-from brian2 import Hz, Quantity, get_dimensions, mV, ms, second
+from brian2 import Hz, Quantity, amp, get_dimensions, mV, ms, second
 
-from .._validate import HomeonetError, check_choice, check_quantity, unit_name
+from brian2.units.fundamentalunits import DIMENSIONLESS
+
+from .._validate import HomeonetError, ParameterError, check_choice, check_quantity, unit_name
+from ..units import format_quantity, unit_string
 from ..mechanism import Contribution, Mechanism, Operation, Target
 from .rate_sensor import sensor_or_default
 
 __all__ = ["IntrinsicPlasticity"]
 
 RULES = ("rate", "sorn", "diehl_cook", "triesch")
+
+#: Units a threshold offset can have: volt or amp (spiking models), Hz or none (rate models).
+_HOOK_DIMS = (get_dimensions(mV), get_dimensions(amp), get_dimensions(Hz), DIMENSIONLESS)
 
 
 class IntrinsicPlasticity(Mechanism):
@@ -99,27 +105,40 @@ class IntrinsicPlasticity(Mechanism):
         self.target = check_quantity("target", target, Hz, low=0 * Hz, low_open=True)
         defaults = {"rate": 0.1 * mV / Hz, "sorn": 0.05 * mV, "diehl_cook": 0.05 * mV, "triesch": 0.001}
         eta = defaults[self.rule] if eta is None else eta
-        value = np.asarray(eta, dtype=float) if not isinstance(eta, str) else np.nan
-        if value.ndim or not np.isfinite(value) or value < 0:
-            raise HomeonetError(f"eta must be a finite scalar >= 0 ({self._eta_units()}), got {eta!r}")
-        if self.rule == "triesch" and get_dimensions(eta) is not get_dimensions(1):
-            raise HomeonetError(f"eta must be dimensionless for rule='triesch', got {eta!r}")
+        if isinstance(eta, (str, bool, np.bool_)) or eta is None:
+            raise ParameterError(f"eta must be a number or quantity >= 0 ({self._eta_units()}), got {eta!r}")
+        if self.rule == "triesch":
+            eta = check_quantity("eta", eta, 1, low=0)
+        else:
+            hook_dim = get_dimensions(eta * Hz) if self.rule == "rate" else get_dimensions(eta)
+            if hook_dim not in _HOOK_DIMS:
+                raise ParameterError(f"eta must be in {self._eta_units()}, got {format_quantity(eta)} (a threshold "
+                                     f"offset in {unit_string(hook_dim)})")
+            eta = check_quantity("eta", eta, Quantity(1.0, dim=get_dimensions(eta)) if get_dimensions(eta)
+                                 is not DIMENSIONLESS else 1, low=0 * eta)
         self.eta = eta
         self.period = check_quantity("period", period, second, low=0 * second, low_open=True)
         self.tau_theta = check_quantity("tau_theta", tau_theta, second, low=0 * second, low_open=True)
         self.r_max = check_quantity("r_max", r_max, Hz, low=0 * Hz, low_open=True)
         self.beta = check_quantity("beta", beta, Hz, low=0 * Hz, low_open=True)
         if self.rule == "triesch" and not self.target < self.r_max:
-            raise HomeonetError(f"target must be below r_max ({self.r_max}) for rule='triesch', got {self.target}")
+            raise ParameterError(f"target must be below r_max ({format_quantity(self.r_max)}) for rule='triesch', "
+                                 f"got {format_quantity(self.target)}")
         hook_dim = get_dimensions(eta * Hz) if self.rule == "rate" else get_dimensions(eta)
+        hook_unit = Quantity(1.0, dim=hook_dim) if hook_dim is not DIMENSIONLESS else 1
         for label, bound in (("theta_min", theta_min), ("theta_max", theta_max)):
-            if bound is not None and get_dimensions(bound) is not hook_dim:
-                raise HomeonetError(f"{label} must have the units of the threshold offset ({unit_name(hook_dim)}), "
-                                    f"got {bound!r}")
+            if bound is not None:
+                check_quantity(label, bound, hook_unit)
+        if theta_min is not None and theta_max is not None and not theta_min < theta_max:
+            raise ParameterError(f"theta_min must be below theta_max ({format_quantity(theta_max)}), "
+                                 f"got {format_quantity(theta_min)}")
         self.theta_min, self.theta_max = theta_min, theta_max
         self.sensor = None
         if self.rule == "rate":
             self.sensor = sensor_or_default(sensor, self.name, 1 * second, self.target)
+        for label, value in (("input", input), ("hook", hook)):
+            if not isinstance(value, str) or not value.isidentifier():
+                raise ParameterError(f"{label} must be a variable name, got {value!r}")
         self.input, self.hook = input, hook
 
     def _eta_units(self):

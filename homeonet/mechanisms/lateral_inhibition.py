@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from brian2 import Hz, get_dimensions, ms, second
 
-from .._validate import HomeonetError, check_choice, check_quantity, unit_name
+from .._validate import _shown, HomeonetError, check_choice, check_quantity, unit_name
 from ..mechanism import Contribution, Target
 from ._pool import PooledMechanism
 
@@ -79,7 +79,7 @@ class LateralInhibition(PooledMechanism):
     def __init__(self, k=1.0, tau=10 * ms, hook="theta", name=None):
         super().__init__(name)
         if isinstance(k, str) or k is None or isinstance(k, bool):
-            raise HomeonetError(f"k must be a number or quantity >= 0, got {k!r}")
+            raise HomeonetError(f"k must be a number or quantity >= 0, got {_shown(k)}")
         self.k = check_quantity("k", k, k if get_dimensions(k) is not get_dimensions(1) else 1, low=0 * k)
         self.tau = check_quantity("tau", tau, second, low=0 * second, low_open=True)
         self.hook = check_choice("hook", hook, ("theta", "bias"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from brian2 import Hz, ms, second
 
-from .._validate import HomeonetError, check_choice, check_quantity
+from .._validate import HomeonetError, check_bool, check_choice, check_quantity
 from ..mechanism import Contribution, Mechanism, Operation, Target
 from .rate_sensor import sensor_or_default
 
@@ -84,7 +84,7 @@ class SynapticScaling(Mechanism):
         self.s_max = float(check_quantity("s_max", s_max, 1, low=1))
         self.mode = check_choice("mode", mode, ("uniform", "divergent"))
         self.divergence = float(check_quantity("divergence", divergence, 1, low=0))
-        self.inhibitory = bool(inhibitory)
+        self.inhibitory = check_bool("inhibitory", inhibitory)
         if self.effective_tau < self.period:
             raise HomeonetError(f"compression must keep tau/compression ({self.effective_tau}) >= period "
                                 f"({self.period}); got compression={self.compression:g}")

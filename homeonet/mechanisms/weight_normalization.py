@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from brian2 import Quantity, get_dimensions, second
 
-from .._validate import HomeonetError, check_choice, check_quantity, unit_name
-from ..mechanism import Contribution, Mechanism, Operation, Target
+from .._validate import _shown, HomeonetError, ParameterError, check_choice, check_quantity, unit_name
+from ..mechanism import Contribution, Mechanism, Operation, Target, check_weight
 
 __all__ = ["WeightNormalization"]
 
@@ -17,7 +17,7 @@ class WeightNormalization(Mechanism):
     are rescaled by one factor:
 
     .. math::
-        w_{ij} \leftarrow w_{ij}\,\frac{W_\mathrm{tot}}{\sum_i w_{ij}} \quad (p = 1), \qquad
+        w_{ij} \leftarrow w_{ij}\,\frac{W_\mathrm{tot}}{\sum_i |w_{ij}|} \quad (p = 1), \qquad
         w_{ij} \leftarrow w_{ij}\,\frac{W_\mathrm{tot}}{\sqrt{\sum_i w_{ij}^2}} \quad (p = 2)
 
     (von der Malsburg 1973, Kybernetik 14:85; SORN: Lazar, Pipa & Triesch 2009).
@@ -56,11 +56,11 @@ class WeightNormalization(Mechanism):
     def __init__(self, total=1.0, norm=1, period=None, direction="incoming", weight="w", name=None):
         super().__init__(name)
         if isinstance(total, str) or total is None:
-            raise HomeonetError(f"total must be a weight > 0 (a number or quantity), got {total!r}")
+            raise HomeonetError(f"total must be a weight > 0 (a number or quantity), got {_shown(total)}")
         self.total = check_quantity("total", total, Quantity(1, dim=get_dimensions(total)), low=0 * total,
                                     low_open=True)
-        if norm not in (1, 2) or isinstance(norm, bool):
-            raise HomeonetError(f"norm must be 1 or 2, got {norm!r}")
+        if isinstance(norm, (bool, str)) or norm not in (1, 2):
+            raise ParameterError(f"norm must be 1 or 2, got {norm!r}")
         self.norm = int(norm)
         self.period = None if period is None else check_quantity("period", period, second, low=0 * second,
                                                                  low_open=True)
@@ -71,6 +71,12 @@ class WeightNormalization(Mechanism):
 
     def parameters(self):
         return {"total": self.total, "norm": self.norm, "period": self.period, "direction": self.direction}
+
+    def validate(self, group, role):
+        """The synapses' weight variable exists in the unit of ``total``."""
+        if role == "synapses":
+            check_weight(self, group, self.weight, self.total if get_dimensions(self.total) is not
+                         get_dimensions(1) else 1)
 
     @property
     def _side(self):
@@ -84,7 +90,7 @@ class WeightNormalization(Mechanism):
 
     def synapses(self, target: Target) -> Contribution:
         w, side = self.weight, self._side
-        term = w if self.norm == 1 else f"{w}**2"
+        term = f"abs({w})" if self.norm == 1 else f"{w}**2"  # the L1 norm sums magnitudes: signs are kept
         norm = f"sum_w_{side}" if self.norm == 1 else f"sqrt(sum_w_{side})"
         # a neuron whose weights sum to 0 keeps them (factor 1): total/(norm + total*(norm == 0))
         rescale = f"{w} = {w} * total / ({norm} + total*int({norm} == 0*total))"
