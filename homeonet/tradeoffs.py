@@ -40,6 +40,7 @@ True
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ from ._validate import HomeonetError, check_choice
 __all__ = ["Grid", "grid", "OBJECTIVES", "critical_speed", "critical_sensor_tau", "stable_speeds",
            "evaluate_point", "collect", "settings_table", "pareto_mask", "pareto_table", "write_table",
            "front_figure", "stability_figure", "trajectory_figure", "EXPERIMENT"]
+
+logger = logging.getLogger(__name__)
 
 #: The ready-made experiment of each test bed.
 EXPERIMENT = {"spiking": "testbed", "rate": "testbed_rate"}
@@ -375,14 +378,19 @@ def evaluate_point(experiment, overrides, seed, device="runtime", target=None, d
     -------
     measures : dict
         :data:`homeonet.analysis.TRADEOFF_MEASURES` (floats), with the wall time per simulated second
-        of this run.
-    results : homeonet.Results
-        The run (its attributes hold every parameter, the seed and the wall time).
+        of this run. A run that diverged (:class:`homeonet.DivergenceError`: a state became NaN/inf or
+        the population rate ran away) is a point of the map, not a failure: ``runaway`` is 1, the
+        measures that need the whole run are NaN.
+    results : homeonet.Results or None
+        The run (its attributes hold every parameter, the seed and the wall time); None after a divergence.
     """
     import brian2
 
+    from homeonet.analysis import TRADEOFF_MEASURES
     from homeonet.models.experiments import get_experiment
     from homeonet.simulate import simulate, use_device
+
+    from ._validate import DivergenceError
 
     exp = get_experiment(experiment)
     values = exp.resolve(overrides)
@@ -391,7 +399,15 @@ def evaluate_point(experiment, overrides, seed, device="runtime", target=None, d
         brian2.seed(int(seed))
         net = exp.build(values)
         started = time.perf_counter()
-        results = simulate(net, values["duration"], progress=False, level=1, seed=int(seed), **exp.record(values))
+        try:
+            results = simulate(net, values["duration"], progress=False, level=1, seed=int(seed),
+                               **exp.record(values))
+        except DivergenceError as err:
+            measures = dict.fromkeys(TRADEOFF_MEASURES, math.nan)
+            measures["runaway"] = 1.0
+            measures["wall_time_per_second"] = (time.perf_counter() - started) / float(net.t / second or 1)
+            logger.info("point %s seed %s diverged: %s", dict(overrides), seed, err)
+            return measures, None
         results.dataset.attrs["wall_time"] = time.perf_counter() - started
     measures, _ = exp.measure(results, values)
     return measures, results

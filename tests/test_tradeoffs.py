@@ -196,3 +196,19 @@ def test_one_point_of_the_rate_map_returns_every_measure():
     # intrinsic plasticity at its reference setting brings the deprived units back within 10 % in 2 s
     assert measures["recovery_time"] < 2.0 and measures["residual_error"] < 0.1 and measures["runaway"] == 0
     assert measures["wall_time_per_second"] > 0 and 0 < measures["usage_entropy_end"] <= 1
+
+
+def test_a_diverged_point_is_a_runaway_of_the_map(monkeypatch):
+    """A run stopped by the divergence checks is recorded (runaway 1, the rest NaN), not raised."""
+    import importlib
+
+    from homeonet._validate import DivergenceError
+
+    def diverge(net, duration, **kwargs):
+        raise DivergenceError("population E ran away (400 Hz) by t = 1 s", "E", "rate", 1 * second)
+
+    monkeypatch.setattr(importlib.import_module("homeonet.simulate"), "simulate", diverge)
+    measures, results = evaluate_point("testbed_rate", {"mechanism": "none", "N_E": 20, "N_I": 5}, seed=0,
+                                       target="numpy")
+    assert results is None and measures["runaway"] == 1.0 and set(measures) == set(TRADEOFF_MEASURES)
+    assert np.isnan(measures["recovery_time"]) and np.isnan(measures["decoding_accuracy_end"])
