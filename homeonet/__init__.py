@@ -16,6 +16,8 @@ IntrinsicPlasticity, SynapticScaling, WeightNormalization, InhibitorySTDP, ...
 simulate, Results, load
     Run a network with a progress bar and collect its monitors in an
     ``xarray``-backed, NetCDF-saveable results object.
+load_sweep
+    Read a parameter sweep (:mod:`homeonet.sweep`, ``homeonet sweep``) as one labelled ``xarray.Dataset``.
 """
 
 
@@ -75,9 +77,10 @@ from .mechanisms import *  # noqa: F401,F403 - every mechanism class at the top 
 from .protocols import ActivityBlockade, Disinhibition, InputStep, Lesion, ScheduledScale, SynapseLesion
 from .results import Results, load
 from .simulate import simulate
+from .sweep import load_sweep
 
 __all__ = [
     "HomeonetError", "Mechanism", "Contribution", "Operation", "Target", "neuron_group", "synapses", "connect",
-    "Results", "load", "simulate", "__version__", "ActivityBlockade", "Disinhibition", "InputStep", "Lesion",
-    "ScheduledScale", "SynapseLesion",
+    "Results", "load", "simulate", "load_sweep", "__version__", "ActivityBlockade", "Disinhibition", "InputStep",
+    "Lesion", "ScheduledScale", "SynapseLesion",
 ] + list(mechanisms.__all__)

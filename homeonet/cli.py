@@ -117,13 +117,18 @@ def _build_parser():
                      help="code-generation target of the runtime device (default auto: cython when a "
                           "compiler works, else numpy)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    figs = sub.add_parser("figures", help="draw the standard figures of a saved run (PNG and PDF)",
+    figs = sub.add_parser("figures", help="draw the standard figures of a saved run or sweep (PNG and PDF)",
                           description="Draw the standard panels of a results file written by 'homeonet run' "
                                       "(raster, rate trajectory, rate distribution, weights, E/I currents, "
-                                      "as available) as PNG and PDF.")
-    figs.add_argument("results", metavar="RESULTS.nc", help="a results file from 'homeonet run'")
+                                      "as available) as PNG and PDF; for a sweep folder written by 'homeonet "
+                                      "sweep', each measure against each swept parameter and heat maps.")
+    figs.add_argument("results", metavar="RESULTS.nc|SWEEP_DIR",
+                      help="a results file from 'homeonet run', or a sweep folder from 'homeonet sweep'")
     figs.add_argument("--out", default=None, metavar="DIR", help="output folder (default: next to RESULTS.nc)")
     figs.add_argument("--population", default=None, help="population shown (default: the regulated one)")
+    from homeonet.sweep import register as register_sweep
+
+    register_sweep(sub)
     # 'compare' (homeonet.ann) needs torch: its full parser is built only when it is the command
     sub.add_parser("compare", add_help=False, prefix_chars="\0",
                    help="train ANNs with each normalization over seeds; tabulate accuracy and unit usage "
@@ -253,6 +258,12 @@ def _cmd_figures(args):
     import matplotlib
 
     matplotlib.use("Agg")
+    if Path(args.results).is_dir():  # a sweep folder: homeonet.sweep_figures draws it
+        from homeonet.sweep_figures import sweep_figures
+
+        for path in sweep_figures(args.results, None if args.out is None else _out_dir(args.out)):
+            print(path)
+        return 0
     from homeonet._io import check_output_paths
     from homeonet.figures import figures_for_results
     from homeonet.results import load
@@ -319,6 +330,10 @@ def main(argv=None) -> int:
             return _cmd_list(args)
         if args.command == "figures":
             return _cmd_figures(args)
+        if args.command == "sweep":
+            from homeonet.sweep import command
+
+            return command(args)
         return _cmd_run(args)
     except DivergenceError as err:
         print(f"homeonet: error: {err}; nothing was saved", file=sys.stderr)

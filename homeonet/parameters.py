@@ -57,8 +57,11 @@ class Parameter:
     choices : tuple of str, optional
         Accepted values of a str parameter.
     structural : bool
-        True when a change alters the network's structure (sizes, connectivity, what exists):
-        ``cpp_standalone`` sweeps compile one binary per structural value.
+        True when a change alters the compiled network: its structure (sizes, connectivity, what
+        exists), its clocks, its run length, or constants written into its code. ``cpp_standalone``
+        sweeps (:mod:`homeonet.sweep`) compile one binary per combination of structural values and
+        run every other value through it; they compare the generated code, so a wrong mark costs a
+        compile, never a wrong result.
     """
 
     name: str

@@ -32,7 +32,7 @@ from .plasticity import AdditiveSTDP, stdp_layer
 from .stimuli import class_patterns
 from .testbed import measure_testbed, rate_testbed, spiking_testbed, testbed_parameters
 
-__all__ = ["Experiment", "EXPERIMENTS", "DEFAULT", "get_experiment", "summarise", "onset_time",
+__all__ = ["Experiment", "EXPERIMENTS", "DEFAULT", "experiment", "get_experiment", "summarise", "onset_time",
            "measurement_windows"]
 
 #: Grid of the perturbation's onset time.
@@ -93,8 +93,9 @@ class Experiment:
         Its declared parameters; ``duration`` always, ``onset`` when it has a perturbation.
     builder : callable
         ``builder(values) -> brian2.Network``.
-    population : str
-        The regulated population (name of its group).
+    population : str or None
+        The regulated population (name of its group); None for a user's experiment without one
+        (its sweeps then name their measures).
     target : str or None
         Name of the parameter holding the population's set-point rate (None when the experiment
         regulates something else, e.g. weight norms).
@@ -116,7 +117,7 @@ class Experiment:
     description: str
     parameters: ParameterSet
     builder: Callable
-    population: str
+    population: str | None
     target: str | None
     perturbation: str
     min_duration: object = None
@@ -197,7 +198,8 @@ class Experiment:
 
 
 def _duration(default, minimum=1 * second):
-    return Parameter("duration", default, "simulated time", low=minimum)
+    # structural: the run's length and the time courses' sizes are part of the compiled code
+    return Parameter("duration", default, "simulated time", low=minimum, structural=True)
 
 
 def _onset(default=0.5, meaning="fraction of the run before the perturbation starts"):
@@ -226,7 +228,7 @@ def _network(N_E=400, N_I=100, N_in=500, rate_in=20 * Hz, p=0.1, p_in=0.2, w_e=1
         Parameter("N_E", N_E, "excitatory neurons", low=1, structural=True),
         Parameter("N_I", N_I, "inhibitory neurons", low=1, structural=True),
         Parameter("N_in", N_in, "Poisson inputs", low=1, structural=True),
-        Parameter("rate_in", rate_in, "rate of each input before the perturbation", low=0 * Hz),
+        Parameter("rate_in", rate_in, "rate of each input before the perturbation", low=0 * Hz, structural=True),
         Parameter("p", p, "recurrent connection probability", low=0.0, high=1.0, structural=True),
         Parameter("p_in", p_in, "input connection probability", low=0.0, high=1.0, structural=True),
         Parameter("w_e", w_e, "excitatory weight", low=0 * w_e),
@@ -250,7 +252,7 @@ def _homeostasis_parameters(factor, meaning):
         Parameter("target", 5 * Hz, "set-point rate of the excitatory neurons", low=0 * Hz, low_open=True),
         Parameter("eta", 0.05 * mV / Hz, "learning rate of the adaptive threshold (per Hz of rate error, per period)",
                   low=0 * mV / Hz),
-        Parameter("period", 100 * ms, "update period of the threshold", low=0 * ms, low_open=True),
+        Parameter("period", 100 * ms, "update period of the threshold", low=0 * ms, low_open=True, structural=True),
         Parameter("sensor_tau", 0.5 * second, "time constant of the rate sensor", low=0 * ms, low_open=True),
         *_network()))
 
@@ -272,7 +274,7 @@ def _scaling_parameters(factor, meaning):
                   low=0 * Hz, low_open=True),
         Parameter("compression", 3600.0, "time compression of scaling (its 1-hour time scale becomes 1 s)",
                   low=0.0, low_open=True),
-        Parameter("period", 100 * ms, "scaling period", low=0 * ms, low_open=True),
+        Parameter("period", 100 * ms, "scaling period", low=0 * ms, low_open=True, structural=True),
         Parameter("sensor_tau", 300 * ms, "time constant of the rate sensor", low=0 * ms, low_open=True),
         Parameter("weight_cv", 0.5, "coefficient of variation of the weights (log-normal)", low=0.0,
                   structural=True),
@@ -357,7 +359,7 @@ _FOUR_SCALES = ParameterSet((
     Parameter("eta_istdp", 0.02 * mV, "learning rate of inhibitory STDP", low=0 * mV),
     Parameter("tau_G", 2 * second, "time constant of the global gain", low=0 * ms, low_open=True),
     Parameter("period", 100 * ms, "update period of intrinsic plasticity, scaling and the global factor",
-              low=0 * ms, low_open=True),
+              low=0 * ms, low_open=True, structural=True),
     Parameter("sensor_tau", 0.5 * second, "time constant of the shared rate sensor", low=0 * ms, low_open=True),
     Parameter("plastic", True, "mechanisms learn (false: every learning rate 0 and every bound 1, so they run "
               "but leave the activity unchanged; used to measure their cost)", structural=True),
@@ -389,7 +391,7 @@ _STRUCTURAL = ParameterSet((
     Parameter("fraction", 0.5, "fraction of the synapses cut at the onset", low=0.0, high=1.0),
     Parameter("target", 5 * Hz, "set point of the activity", low=0 * Hz, low_open=True),
     Parameter("compression", 100.0, "time compression of the element growth", low=0.0, low_open=True),
-    Parameter("period", 100 * ms, "rewiring period", low=0 * ms, low_open=True),
+    Parameter("period", 100 * ms, "rewiring period", low=0 * ms, low_open=True, structural=True),
     Parameter("initial_active", 0.2, "fraction of the potential synapses active at the start", low=0.0, high=1.0),
     Parameter("N_in", 100, "inputs", low=1, structural=True),
     Parameter("N", 20, "LIF neurons", low=1, structural=True),
@@ -427,10 +429,10 @@ def _structural(values):
 _NORMALIZATION = ParameterSet((
     _duration(10 * second), _onset(), _factor(2.0, "input rate factor from the onset on"),
     Parameter("total", 50 * mV, "W_tot: the L1 norm of each neuron's incoming weights", low=0 * mV, low_open=True),
-    Parameter("period", 10 * ms, "normalization period", low=0 * ms, low_open=True),
+    Parameter("period", 10 * ms, "normalization period", low=0 * ms, low_open=True, structural=True),
     Parameter("N_in", 100, "inputs", low=1, structural=True),
     Parameter("N", 20, "LIF neurons", low=1, structural=True),
-    Parameter("rate_in", 15 * Hz, "rate of each input", low=0 * Hz),
+    Parameter("rate_in", 15 * Hz, "rate of each input", low=0 * Hz, structural=True),
     Parameter("w_max", 1 * mV, "upper bound of the STDP weights", low=0 * mV, low_open=True),
 ))
 
@@ -528,7 +530,7 @@ _RATE = ParameterSet((
     _duration(10 * second), _onset(), _factor(2.0, "input rate factor from the onset on"),
     Parameter("target", 10 * Hz, "set-point rate of the hidden units", low=0 * Hz, low_open=True),
     Parameter("eta", 0.02, "learning rate of the threshold (Hz per Hz of rate error, per period)", low=0.0),
-    Parameter("period", 10 * ms, "update period of the threshold", low=0 * ms, low_open=True),
+    Parameter("period", 10 * ms, "update period of the threshold", low=0 * ms, low_open=True, structural=True),
     Parameter("sensor_tau", 200 * ms, "time constant of the rate sensor", low=0 * ms, low_open=True),
     Parameter("N1", 100, "units of the first hidden layer", low=1, structural=True),
     Parameter("N2", 50, "units of the second hidden layer", low=1, structural=True),
@@ -613,6 +615,75 @@ def get_experiment(name) -> Experiment:
     if name not in EXPERIMENTS:
         raise ParameterError(f"MODEL must be one of {', '.join(EXPERIMENTS)}; got {name!r} (see 'homeonet list')")
     return EXPERIMENTS[name]
+
+
+def experiment(parameters, *, population=None, target=None, perturbation="", description=None, name=None,
+               measure=None):
+    """Make a build function an :class:`Experiment`: its parameters declared once, so that sweeps can set them.
+
+    Use it as a decorator on ``build(values) -> brian2.Network``; a sweep specification then names the
+    result as ``"module:function"`` (``homeonet sweep``, :mod:`homeonet.sweep`).
+
+    Parameters
+    ----------
+    parameters : sequence of Parameter or ParameterSet
+        The declared parameters; ``duration`` (the simulated time, a quantity in seconds) is required.
+        Mark those that change the compiled network ``structural=True`` (sizes, connectivity, clocks,
+        constants of its equations), so that ``cpp_standalone`` sweeps compile each structure once.
+    population : str, optional
+        The regulated population (a spiking group with a ``spikes_<name>`` monitor, or a rate group
+        with a ``trace_<name>`` monitor of ``r``): its rates before and after the perturbation are the
+        default measures. Without it, a sweep must name its measures.
+    target : str, optional
+        Name of the parameter holding the population's set-point rate.
+    perturbation : str
+        What happens at the onset (``'{onset}'``-style fields are formatted with the values).
+    description : str, optional
+        One line (default: the first line of the function's docstring).
+    name : str, optional
+        Its name in records (default: the function's ``module:name``).
+    measure : callable, optional
+        ``measure(results, values) -> (dict, list of str)``: its own measures, as for the ready-made ones.
+
+    Returns
+    -------
+    callable
+        A decorator returning the :class:`Experiment`.
+
+    Raises
+    ------
+    ParameterError
+        Parameters without ``duration``, or a ``target`` or ``population`` that is not a name.
+
+    Examples
+    --------
+    >>> from brian2 import Hz, Network, PoissonGroup, SpikeMonitor, second
+    >>> from homeonet.parameters import Parameter
+    >>> @experiment([Parameter("duration", 1 * second, "simulated time", low=0.1 * second, structural=True),
+    ...              Parameter("N", 10, "neurons", low=1, structural=True)])
+    ... def poisson(values):
+    ...     "Independent Poisson neurons."
+    ...     P = PoissonGroup(values.N, rates=5 * Hz, name="P")
+    ...     return Network(P, SpikeMonitor(P, name="spikes_P"))
+    >>> poisson.resolve({"N": "20"}).N
+    20
+    """
+    params = parameters if isinstance(parameters, ParameterSet) else ParameterSet(parameters)
+    if "duration" not in params or params["duration"].kind != "quantity":
+        raise ParameterError("parameters must include 'duration', the simulated time (a quantity in seconds)")
+    for label, value in (("population", population), ("target", target)):
+        if value is not None and not (isinstance(value, str) and value.isidentifier()):
+            raise ParameterError(f"{label} must be a name, got {value!r}")
+    if target is not None and target not in params:
+        raise ParameterError(f"target must name one of the parameters ({', '.join(params.names)}), got {target!r}")
+    low = params["duration"].low
+
+    def wrap(build):
+        doc = (build.__doc__ or "").strip().splitlines()
+        return Experiment(name or f"{build.__module__}:{build.__qualname__}",
+                          description or (doc[0] if doc else build.__qualname__), params, build, population,
+                          target, perturbation, min_duration=0 * second if low is None else low, measure=measure)
+    return wrap
 
 
 def _population_rate(results, pop):
