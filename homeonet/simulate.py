@@ -25,6 +25,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 
 import numpy as np
 from brian2 import Hz, NeuronGroup, Quantity, SpikeMonitor, StateMonitor, Synapses, defaultclock, get_device, ms, prefs, \
@@ -428,7 +429,8 @@ def simulate(net, duration, *, progress=True, params=None, rate_bin=10 * ms, des
     -------
     Results
         Complete results (``attrs['complete'] == 1``), with the device, code-generation target,
-        package versions and time step of the run.
+        package versions and time step of the run, and ``wall_time``: the wall-clock seconds of the run
+        (code generation and, for ``cpp_standalone``, compilation included).
 
     Raises
     ------
@@ -457,8 +459,11 @@ def simulate(net, duration, *, progress=True, params=None, rate_bin=10 * ms, des
     t_start = net.t
     guard = RunGuard(net, duration, desc, progress and not standalone, max_rate)
 
+    started = time.perf_counter()
+
     def collect(complete):
         extra = {**info, "complete": int(complete), "t_reached": float(net.t / second),
+                 "wall_time": time.perf_counter() - started,
                  "duration_planned": float((t_start + duration) / second), **attrs}
         return Results.from_network(net, duration=net.t, params=params, rate_bin=rate_bin, **extra)
 

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import logging
 import math
-import time
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -274,33 +274,34 @@ class Grid:
         """Number of runs."""
         return len(self.settings()) * len(self.seeds)
 
-    def specs(self) -> list:
-        """The grid as sweep specifications: one product per mechanism.
+    def spec(self, title=None) -> dict:
+        """The grid as one sweep specification (:mod:`homeonet.sweep`): a zip over every setting.
+
+        Parameters
+        ----------
+        title : str, optional
+            Title of the sweep's Dataset.
 
         Returns
         -------
-        list of dict
-            ``{'experiment', 'grid': {parameter: values}, 'set': {parameter: value}, 'seeds'}``, values
-            as text with units (as ``homeonet run --set`` takes them), one entry per mechanism.
+        dict
+            ``{'experiment', 'title', 'seeds', 'set', 'zip': {'mechanism', 'strength', 'sensor_tau'},
+            'keep_results': True}``, values as text with units (as ``homeonet run --set`` takes them);
+            each point keeps its full results (for the trajectories of :func:`report`).
         """
         from homeonet.models.experiments import get_experiment
-        from homeonet.models.testbed import MECHANISMS
 
         params = get_experiment(self.experiment).parameters
-        fmt = {name: params[name].format for name in ("strength", "sensor_tau")}
-        out = []
-        for m in self.mechanisms:
-            taus = self.sensor_taus if MECHANISMS[m].sensor else self.sensor_taus[:1]
-            strengths = (1.0,) if m == "none" else self.strengths
-            out.append({"experiment": self.experiment,
-                        "grid": {"mechanism": [m], "strength": [fmt["strength"](s) for s in strengths],
-                                 "sensor_tau": [fmt["sensor_tau"](t) for t in taus]},
-                        "set": {k: params[k].format(v) for k, v in self.fixed.items()},
-                        "seeds": list(self.seeds)})
-        return out
+        settings = self.settings()
+        return {"experiment": self.experiment, "title": title or f"trade-off map of {self.experiment}",
+                "seeds": list(self.seeds), "set": {k: params[k].format(v) for k, v in self.fixed.items()},
+                "zip": {"mechanism": [m for m, _, _ in settings],
+                        "strength": [params["strength"].format(x) for _, x, _ in settings],
+                        "sensor_tau": [params["sensor_tau"].format(t) for _, _, t in settings]},
+                "keep_results": True}
 
 
-def grid(network="rate", quick=False, mechanisms=None, seeds=3) -> Grid:
+def grid(network="rate", quick=False, mechanisms=None, seeds=3, fixed=None) -> Grid:
     """The map's grid for a test bed.
 
     Full grid: strengths 0.1, 0.3, 1, 3, 10 (two decades); sensor time constants 50 ms, 200 ms, 1 s
@@ -317,6 +318,9 @@ def grid(network="rate", quick=False, mechanisms=None, seeds=3) -> Grid:
         A subset of the test bed's mechanisms (comma-separated text accepted; default all).
     seeds : int
         Seeds 0 .. seeds-1 (>= 3 for the map).
+    fixed : dict, optional
+        Other parameter values of every point (values, or text as ``--set`` takes it), e.g. a shorter
+        ``duration``; the grid's own parameters (mechanism, strength, sensor_tau) cannot be fixed.
 
     Returns
     -------
@@ -344,16 +348,38 @@ def grid(network="rate", quick=False, mechanisms=None, seeds=3) -> Grid:
                                 f"got {', '.join(map(str, bad)) or 'none'}")
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 3:
         raise HomeonetError(f"seeds must be an integer >= 3 (the map's spread over seeds), got {seeds!r}")
+    from homeonet.models.experiments import get_experiment
+
+    params = get_experiment(EXPERIMENT[network]).parameters
+    swept = {"mechanism", "strength", "sensor_tau"} & set(fixed or {})
+    if swept:
+        raise HomeonetError(f"fixed: {', '.join(sorted(swept))} is swept by the map and cannot be fixed")
+    if quick and network != "rate":
+        raise HomeonetError("quick=True is a grid of the rate test bed; use network='rate'")
+    own = {"duration": 6 * second} if quick else {}
+    own.update({k: params[k].parse(v) for k, v in (fixed or {}).items()})
     if quick:
-        if network != "rate":
-            raise HomeonetError("quick=True is a grid of the rate test bed; use network='rate'")
-        return Grid(network, chosen, (0.1, 1.0, 10.0), (50 * ms, 500 * ms), tuple(range(seeds)),
-                    {"duration": 6 * second})
+        return Grid(network, chosen, (0.1, 1.0, 10.0), (50 * ms, 500 * ms), tuple(range(seeds)), own)
     taus = (50 * ms, 200 * ms, 1 * second) if network == "rate" else (100 * ms, 500 * ms, 2.5 * second)
-    return Grid(network, chosen, (0.1, 0.3, 1.0, 3.0, 10.0), taus, tuple(range(seeds)))
+    return Grid(network, chosen, (0.1, 0.3, 1.0, 3.0, 10.0), taus, tuple(range(seeds)), own)
 
 
 # -- one point ------------------------------------------------------------------------------------------------------
+
+def diverged():
+    """The measures of a point whose run diverged: ``runaway`` 1, every other measure NaN.
+
+    Returns
+    -------
+    dict
+        Every name of :data:`homeonet.analysis.TRADEOFF_MEASURES`.
+    """
+    from homeonet.analysis import TRADEOFF_MEASURES
+
+    measures = dict.fromkeys(TRADEOFF_MEASURES, math.nan)
+    measures["runaway"] = 1.0
+    return measures
+
 
 def evaluate_point(experiment, overrides, seed, device="runtime", target=None, directory=None):
     """Build, run and measure one point of the map.
@@ -386,7 +412,6 @@ def evaluate_point(experiment, overrides, seed, device="runtime", target=None, d
     """
     import brian2
 
-    from homeonet.analysis import TRADEOFF_MEASURES
     from homeonet.models.experiments import get_experiment
     from homeonet.simulate import simulate, use_device
 
@@ -398,17 +423,12 @@ def evaluate_point(experiment, overrides, seed, device="runtime", target=None, d
     with use_device(device, directory=directory, target=target):
         brian2.seed(int(seed))
         net = exp.build(values)
-        started = time.perf_counter()
         try:
             results = simulate(net, values["duration"], progress=False, level=1, seed=int(seed),
                                **exp.record(values))
         except DivergenceError as err:
-            measures = dict.fromkeys(TRADEOFF_MEASURES, math.nan)
-            measures["runaway"] = 1.0
-            measures["wall_time_per_second"] = (time.perf_counter() - started) / float(net.t / second or 1)
             logger.info("point %s seed %s diverged: %s", dict(overrides), seed, err)
-            return measures, None
-        results.dataset.attrs["wall_time"] = time.perf_counter() - started
+            return diverged(), None
     measures, _ = exp.measure(results, values)
     return measures, results
 
@@ -836,3 +856,242 @@ def pick_settings(ds, mechanism, sensor_tau=None):
 
 
 __all__ += ["pick_settings", "TABLE_COLUMNS"]
+
+
+# -- running the map on the sweep engine ---------------------------------------------------------------------------
+
+def from_sweep(product):
+    """The map (:func:`collect`) from the Dataset of the map's sweep (:meth:`Grid.spec` run by :mod:`homeonet.sweep`).
+
+    A point whose run diverged (its error is a :class:`homeonet.DivergenceError`) is a runaway of the map
+    (:func:`diverged`); a point that failed otherwise or has not run is left out.
+
+    Parameters
+    ----------
+    product : xarray.Dataset
+        ``homeonet.sweep.run(grid.spec(), ...)`` or ``homeonet.load_sweep(folder)``: dimensions
+        ``(point, seed)`` with ``mechanism``, ``strength``, ``sensor_tau`` along ``point``.
+
+    Returns
+    -------
+    xarray.Dataset
+        As :func:`collect`.
+    """
+    from homeonet.analysis import TRADEOFF_MEASURES
+
+    from .units import to_quantity
+
+    missing = [k for k in ("mechanism", "strength", "sensor_tau", "status") if k not in product.variables]
+    if missing or "point" not in product.dims:
+        raise HomeonetError("product must be the sweep of a trade-off grid (a zip over mechanism, strength and "
+                            f"sensor_tau); missing: {', '.join(missing) or 'the point dimension'}")
+    unit = product["sensor_tau"].attrs.get("units", "s")
+    taus = [float(to_quantity(float(x), unit) / second) for x in product["sensor_tau"].values]
+    records = []
+    for k in range(product.sizes["point"]):
+        setting = {"mechanism": str(product["mechanism"].values[k]), "strength": float(product["strength"].values[k]),
+                   "sensor_tau": taus[k]}
+        for j, seed in enumerate(product["seed"].values):
+            status = str(product["status"].values[k, j])
+            if status == "done":
+                measures = {n: float(product[n].values[k, j]) for n in TRADEOFF_MEASURES if n in product}
+            elif status == "failed" and str(product["error"].values[k, j]).startswith("DivergenceError"):
+                measures = diverged()
+            else:
+                continue
+            records.append({**setting, "seed": int(seed), **measures})
+    return collect(records)
+
+
+def sweep_trajectories(ds, points_dir, spec, mechanisms=("intrinsic_plasticity", "synaptic_scaling", "global_factor"),
+                       seed=None):
+    """Population-rate trajectories of each mechanism's slow, best and fastest setting (:func:`pick_settings`).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The map (:func:`from_sweep`).
+    points_dir : str or Path
+        The sweep's point files (``<sweep folder>/points``), kept with their results.
+    spec : dict
+        The map's sweep specification (:meth:`Grid.spec`).
+    mechanisms : sequence of str
+        Mechanisms drawn (those absent from the map are skipped).
+    seed : int, optional
+        Seed of the runs drawn (default: the first).
+
+    Returns
+    -------
+    trajectories : dict
+        ``{(mechanism, label): (times in s, rate in Hz smoothed over 100 ms, note)}`` for
+        :func:`trajectory_figure`.
+    onset, target : float or None
+        Perturbation time (s) and set point (Hz) of the runs.
+    """
+    from homeonet.analysis import population_activity, smooth_rate
+
+    from .results import load
+    from .sweep import load_spec
+
+    ids = {}
+    for point in load_spec(spec).points():
+        v = point["values"]
+        ids[(v["mechanism"], float(v["strength"]), round(float(v["sensor_tau"] / second), 9), point["seed"])] = point["id"]
+    seed = int(ds["seed"].values[0]) if seed is None else seed
+    default_tau = float(ds["sensor_tau"].values[0])
+    out, onset, target = {}, None, None
+    for m in (x for x in mechanisms if x in ds["mechanism"].values):
+        for label, (strength, tau) in pick_settings(ds, m).items():
+            key = (m, float(strength), round(tau if np.isfinite(tau) else default_tau, 9), seed)
+            path = Path(points_dir) / f"{ids.get(key, '')}.nc"
+            if key not in ids or not path.is_file():
+                continue
+            res = load(path)
+            if not res.dataset.attrs.get("sweep.results", 1):
+                continue
+            t, rate, _ = population_activity(res, "E")
+            width = max(1, int(round(0.1 / float(t[1] - t[0])))) if t.size > 1 else 1
+            smoothed = np.asarray(smooth_rate(rate, float(t[1] - t[0]), width * float(t[1] - t[0]), kernel="box")) \
+                if width > 1 else rate
+            note = f"strength {strength:g}" + (f", sensor {tau:g} s" if np.isfinite(tau) else "")
+            out[(m, label)] = (t, smoothed, note)
+            onset, target = res.dataset.attrs.get("onset"), res.dataset.attrs.get("target")
+    return out, onset, target
+
+
+def report(ds, out, trajectories=None, onset=None, target=None, laws=None, formats=("png", "pdf")):
+    """Write the map's product into *out*: the Dataset, the tables and the figures, each file atomically.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        From :func:`collect` or :func:`from_sweep`.
+    out : str or Path
+        Folder (must exist).
+    trajectories : dict, optional
+        For :func:`trajectory_figure` (skipped without).
+    onset, target : float, optional
+        Perturbation time (s) and set point (Hz) of the trajectories.
+    laws : dict, optional
+        Passed to :func:`stability_figure`.
+    formats : sequence of str
+        Figure formats.
+
+    Returns
+    -------
+    list of Path
+        ``tradeoffs.nc``, ``pareto.csv``/``.txt``, ``settings.csv``/``.txt`` and the figures
+        ``front``, ``stability`` and ``trajectories``.
+    """
+    from ._io import atomic_write
+    from .figures import save_figure
+
+    out = Path(out)
+    written = [atomic_write(out / "tradeoffs.nc", lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"))]
+    written += write_table(pareto_table(ds), out / "pareto")
+    written += write_table(settings_table(ds), out / "settings")
+    written += save_figure(front_figure(ds), out / "front", formats=formats)
+    written += save_figure(stability_figure(ds, laws=laws), out / "stability", formats=formats)
+    if trajectories:
+        written += save_figure(trajectory_figure(trajectories, target=target, onset=onset), out / "trajectories",
+                               formats=formats)
+    return [Path(p) for p in written]
+
+
+def run_map(grid, out, *, scheduler=None, workers=None, target=None, progress=True):
+    """Run a trade-off map on the sweep engine (resumable, distributed) and write its product.
+
+    Parameters
+    ----------
+    grid : Grid
+        From :func:`grid`.
+    out : str or Path
+        Folder of the map: the sweep's folder ``out/sweep`` (each point's results, resumable) and the
+        files of :func:`report`.
+    scheduler : str, optional
+        Address of a running Dask scheduler (default: a local cluster).
+    workers : int, optional
+        Local worker processes (default: one per core).
+    target : {'auto', 'numpy', 'cython'}, optional
+        Code generation of the runtime device.
+    progress : bool
+        Print the plan and a progress bar.
+
+    Returns
+    -------
+    map : xarray.Dataset
+        As :func:`collect`.
+    product : xarray.Dataset
+        The sweep's own Dataset (with each point's ``status`` and ``error``).
+    """
+    from . import sweep
+
+    out = Path(out)
+    spec = grid.spec()
+    product = sweep.run(spec, out / "sweep", scheduler=scheduler, workers=workers, target=target, progress=progress)
+    ds = from_sweep(product)
+    trajectories, onset, target_rate = sweep_trajectories(ds, out / "sweep" / sweep.POINTS_DIR, spec)
+    files = report(ds, out, trajectories, onset=onset, target=target_rate)
+    if progress:
+        print(f"tradeoffs: {len(ds['mechanism'])} mechanisms; wrote {', '.join(p.name for p in files)} to {out}")
+    return ds, product
+
+
+def register(sub):
+    """Add ``homeonet tradeoffs`` to the command line's subparsers."""
+    from .sweep import _count
+
+    p = sub.add_parser("tradeoffs", help="the trade-off map: every homeostatic mechanism over strength, sensor "
+                                         "and seeds on the test bed; Pareto table and figures (sweep engine)",
+                       description="Run the trade-off map on the sweep engine (resumable; a local Dask cluster or "
+                                   "--scheduler): each mechanism of the test bed alone and the four scales together, "
+                                   "over its strength (two decades) and sensor time constant, three seeds or more. "
+                                   "Writes tradeoffs.nc, pareto.csv/.txt (each mechanism's Pareto-optimal settings "
+                                   "in recovery time, coding capacity and stability), settings.csv/.txt and the "
+                                   "figures front, stability and trajectories. Needs the 'sweep' extra.")
+    p.add_argument("--quick", action="store_true", help="the quick grid of the rate test bed (3 strengths, 2 sensor "
+                                                       "time constants, 6-s runs; minutes on 2 cores)")
+    p.add_argument("--network", default="rate", choices=tuple(EXPERIMENT),
+                   help="test bed: rate (testbed_rate) or spiking (testbed); default rate")
+    p.add_argument("--mechanisms", default=None, metavar="LIST",
+                   help="comma-separated mechanisms (default: all of the test bed; 'homeonet list --params testbed')")
+    p.add_argument("--seeds", default=3, type=_count, metavar="N", help="seeds per setting (>= 3; default 3)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
+                   help="a parameter of every point, with its unit (e.g. --set duration=20s); repeatable")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="output folder (default: homeonet-results/tradeoffs-NETWORK[-quick]); reruns resume")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="a running Dask scheduler, e.g. tcp://host:8786 (default: a local cluster)")
+    p.add_argument("--workers", default=None, type=_count, metavar="N",
+                   help="local worker processes (default: one per core)")
+    p.add_argument("--target", default=None, choices=("auto", "numpy", "cython"),
+                   help="code generation of the runtime device (default auto)")
+    p.add_argument("--quiet", action="store_true", help="no plan, no progress bar")
+    return p
+
+
+def command(args) -> int:
+    """``homeonet tradeoffs``: exit 0 when every point ran (diverged ones included), 1 when some failed."""
+    import importlib.util
+
+    from ._io import check_output_paths
+    from .sweep import NEEDS_DASK
+
+    from .cli import _settings
+
+    g = grid(args.network, quick=args.quick, mechanisms=args.mechanisms, seeds=args.seeds,
+             fixed=_settings(args.settings))
+    out = args.out or f"homeonet-results/tradeoffs-{args.network}{'-quick' if args.quick else ''}"
+    if importlib.util.find_spec("distributed") is None:
+        raise HomeonetError(NEEDS_DASK)
+    check_output_paths(out, ("tradeoffs.nc", "pareto.csv", "pareto.txt", "settings.csv", "settings.txt"))
+    _, product = run_map(g, out, scheduler=args.scheduler, workers=args.workers, target=args.target,
+                         progress=not args.quiet)
+    errors = product["error"].values[product["status"].values == "failed"]
+    other = sorted({e for e in errors if not str(e).startswith("DivergenceError")})
+    for message in other[:5]:
+        print(f"failed: {message}", file=sys.stderr)
+    return 1 if other else 0
+
+
+__all__ += ["from_sweep", "report", "run_map", "diverged", "sweep_trajectories", "register", "command"]

@@ -78,20 +78,18 @@ def test_grids_span_the_strengths_the_sensor_and_the_seeds():
     assert quick.n_points < grid("rate").n_points
 
 
-def test_grid_specs_resolve_with_the_experiments_declared_parameters():
-    """Every value of every spec is accepted by the experiment as text (what a sweep spec carries)."""
-    from homeonet.models.experiments import get_experiment
+def test_grid_spec_is_a_sweep_specification_of_every_setting():
+    """One zip over the settings, values as text the experiment accepts (what the sweep engine validates)."""
+    from homeonet.sweep import load_spec
 
-    g = grid("rate", quick=True, mechanisms="intrinsic_plasticity,lateral_inhibition")
-    specs = g.specs()
-    assert [s["grid"]["mechanism"] for s in specs] == [["intrinsic_plasticity"], ["lateral_inhibition"]]
-    exp = get_experiment(g.experiment)
-    n = 0
-    for spec in specs:
-        for combo in itertools.product(*spec["grid"].values()):
-            exp.resolve({**spec["set"], **dict(zip(spec["grid"], combo))})
-            n += len(spec["seeds"])
-    assert n == g.n_points
+    g = grid("rate", quick=True, mechanisms="intrinsic_plasticity,lateral_inhibition", fixed={"duration": "3s"})
+    spec = g.spec()
+    assert spec["zip"]["mechanism"] == ["intrinsic_plasticity"] * 6 + ["lateral_inhibition"] * 3
+    assert spec["set"] == {"duration": "3 s"} and spec["keep_results"]
+    points = load_spec(spec).points()
+    assert len(points) == g.n_points == 9 * 3
+    assert {(p["values"]["mechanism"], float(p["values"]["strength"])) for p in points} == \
+        {(m, s) for m, s, _ in g.settings()}
 
 
 @pytest.mark.parametrize("kwargs, needle", [
@@ -99,6 +97,8 @@ def test_grid_specs_resolve_with_the_experiments_declared_parameters():
     ({"mechanisms": "intrinsic_plasticity,inhibitory_stdp"}, "inhibitory_stdp"),
     ({"seeds": 2}, "seeds"),
     ({"network": "spiking", "quick": True}, "quick"),
+    ({"fixed": {"strength": 2.0}}, "strength"),
+    ({"fixed": {"duration": "-1 s"}}, "duration"),
 ])
 def test_bad_grid_requests_are_one_line_errors(kwargs, needle):
     with pytest.raises(HomeonetError) as err:
@@ -212,3 +212,61 @@ def test_a_diverged_point_is_a_runaway_of_the_map(monkeypatch):
                                        target="numpy")
     assert results is None and measures["runaway"] == 1.0 and set(measures) == set(TRADEOFF_MEASURES)
     assert np.isnan(measures["recovery_time"]) and np.isnan(measures["decoding_accuracy_end"])
+
+
+def test_map_from_a_sweep_tables_figures_and_trajectories(tmp_path):
+    """The map's spec through the sweep engine's tasks (run in this process, as the engine's plain loop does),
+    then the map, the Pareto table and the three figures from the product and the kept point results."""
+    from homeonet import sweep
+    from homeonet.tradeoffs import Grid, from_sweep, report, sweep_trajectories
+
+    g = Grid("rate", ("none", "intrinsic_plasticity"), (1.0, 10.0), (50 * ms,), (0, 1, 2),
+             {"duration": 2 * second, "N_E": 20, "N_I": 5})
+    spec = {**g.spec(), "target": "numpy"}
+    product = sweep._run_inline(spec, tmp_path / "sweep")
+    assert (product["status"].values == "done").all()
+    ds = from_sweep(product)
+    assert ds["recovery_time"].dims == ("mechanism", "strength", "sensor_tau", "seed")
+    assert ds["rate_end"].sel(mechanism="intrinsic_plasticity").notnull().sum() == 2 * 3
+    traj, onset, target = sweep_trajectories(ds, tmp_path / "sweep" / "points", spec)
+    assert {label for _, label in traj} == {"slow", "best", "too fast"} and onset == 1.0 and target == 5.0
+    files = report(ds, tmp_path, traj, onset=onset, target=target, formats=("png",))
+    assert {f.name for f in files} == {"tradeoffs.nc", "pareto.csv", "pareto.txt", "settings.csv", "settings.txt",
+                                        "front.png", "stability.png", "trajectories.png"}
+
+
+@pytest.mark.long
+def test_tradeoffs_command_runs_the_map_on_the_sweep_engine(tmp_path, capsys):
+    """'homeonet tradeoffs --quick' wiring on a real one-worker local cluster, with two tiny points per seed:
+    the product, the tables and the figures are written, and a rerun resumes (nothing left to run)."""
+    pytest.importorskip("distributed")
+    from homeonet.cli import main
+
+    args = ["tradeoffs", "--quick", "--mechanisms", "none,lateral_inhibition", "--set", "duration=2s",
+            "--set", "N_E=20", "--set", "N_I=5", "--out", str(tmp_path), "--workers", "1", "--target", "numpy",
+            "--quiet"]
+    code = main(args)
+    assert code == 0, capsys.readouterr().err
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"tradeoffs.nc", "pareto.csv", "pareto.txt", "settings.csv", "front.png", "stability.png"} <= names
+    import xarray as xr
+
+    ds = xr.load_dataset(tmp_path / "tradeoffs.nc")
+    assert set(ds["mechanism"].values) == {"none", "lateral_inhibition"} and ds.sizes["seed"] == 3
+    assert ds["rate_end"].sel(mechanism="none").notnull().sum() == 3 * ds.sizes["sensor_tau"]
+    assert main(args[:-1]) == 0
+    assert "0 to run" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--mechanisms", "bogus"], "bogus"),
+    (["--set", "strength=2"], "strength"),
+    (["--seeds", "2"], "seeds"),
+    (["--network", "spiking", "--quick"], "quick"),
+])
+def test_tradeoffs_command_bad_input_is_exit_2(args, needle, tmp_path, capsys):
+    from homeonet.cli import main
+
+    assert main(["tradeoffs", *args, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1
