@@ -416,8 +416,7 @@ def measure_testbed(results, values):
     # bins near 1 at 5 Hz), so its recovery is read from a 2-s average, that of the rate bed from 0.5 s
     m = tradeoff_measures(results, population="E", target=values["target"], onset=onset_time(values),
                           onsets=sched.onsets, labels=sched.labels, presentation=sched.duration,
-                          offset=10 * ms if spiking else 2 * values["tau"], smooth=2 * second if spiking else 0.5 * second,
-                          wall_time=results.dataset.attrs.get("wall_time"))
+                          offset=10 * ms if spiking else 2 * values["tau"], smooth=2 * second if spiking else 0.5 * second)
     rec = m["recovery_time"]
     lines = [f"mechanism {values['mechanism']} (strength {values['strength']:g}): recovery "
              + (f"{rec:.2f} s" if np.isfinite(rec) else "not reached")
