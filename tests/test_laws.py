@@ -160,10 +160,11 @@ def _zenke_law(hebbian, sensor_taus, duration):
               + "".join("x" if f else "." for f in row))
         # one boundary: every faster Hebbian rate runs away, every slower one is held
         assert row[j:].all() and not row[:j].any()
-        # on the linear-stability boundary within a factor 1.16 in h (one step of the fast grid): in a 10-s run a
-        # unit next to the boundary neither settles nor leaves it visibly (measured: two on the predicted step,
-        # one a step below, where the Routh-Hurwitz critical time constant is 2 % above the sensor's)
-        assert 1 / 1.17 <= h_c / hebbian[min(predicted, hebbian.size - 1)] <= 1.17
+        # on the linear-stability boundary within a factor 1.16 in h (one step of the fast grid): a unit next to
+        # the boundary neither settles nor leaves it visibly within the run (measured, 10-s runs: two on the
+        # predicted step, one a step below, where the Routh-Hurwitz critical time constant is 2 % above the
+        # sensor's; 20-s runs of the full version: up to a factor 1.16 below, for the 2-s sensor)
+        assert 1 / 1.2 <= h_c / hebbian[min(predicted, hebbian.size - 1)] <= 1.2
     # the paper's direction: a faster Hebbian rate needs a faster detector (critical tau falls as eta grows) ...
     assert all(a > b for a, b in zip(measured, measured[1:]))
     # ... inversely proportional: h_c * tau_crit = (1 - k tau) + tau/tau_crit = 0.81-0.85 in theory, measured
