@@ -128,8 +128,10 @@ def _build_parser():
     figs.add_argument("--out", default=None, metavar="DIR", help="output folder (default: next to RESULTS.nc)")
     figs.add_argument("--population", default=None, help="population shown (default: the regulated one)")
     from homeonet.sweep import register as register_sweep
+    from homeonet.tradeoffs import register as register_tradeoffs
 
     register_sweep(sub)
+    register_tradeoffs(sub)
     # 'compare' (homeonet.ann) needs torch: its full parser is built only when it is the command
     sub.add_parser("compare", add_help=False, prefix_chars="\0",
                    help="train ANNs with each normalization over seeds; tabulate accuracy and unit usage "
@@ -345,6 +347,10 @@ def main(argv=None) -> int:
             from homeonet.sweep import command
 
             return command(args)
+        if args.command == "tradeoffs":
+            from homeonet.tradeoffs import command as tradeoffs_command
+
+            return tradeoffs_command(args)
         return _cmd_run(args)
     except DivergenceError as err:
         print(f"homeonet: error: {err}; nothing was saved", file=sys.stderr)

@@ -25,6 +25,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 
 import numpy as np
 from brian2 import Hz, NeuronGroup, Quantity, SpikeMonitor, StateMonitor, Subgroup, Synapses, defaultclock, \
@@ -463,7 +464,8 @@ def simulate(net, duration, *, progress=True, params=None, rate_bin=10 * ms, des
     -------
     Results
         Complete results (``attrs['complete'] == 1``), with the device, code-generation target,
-        package versions and time step of the run.
+        package versions and time step of the run, and ``wall_time``: the wall-clock seconds of the run
+        (code generation and, for ``cpp_standalone``, compilation included).
 
     Raises
     ------
@@ -492,8 +494,11 @@ def simulate(net, duration, *, progress=True, params=None, rate_bin=10 * ms, des
     t_start = net.t
     guard = RunGuard(net, duration, desc, progress and not standalone, max_rate)
 
+    started = time.perf_counter()
+
     def collect(complete):
-        return _collect(net, t_start, duration, complete, info, params, rate_bin, attrs)
+        return _collect(net, t_start, duration, complete, {**info, "wall_time": time.perf_counter() - started},
+                        params, rate_bin, attrs)
 
     def on_signal(name):
         guard.interrupted = name

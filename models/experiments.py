@@ -31,6 +31,7 @@ from .networks import feedforward, recurrent_ei
 from .neurons import LIF, ConductanceLIF, RateNeuron
 from .plasticity import AdditiveSTDP, stdp_layer
 from .stimuli import class_patterns
+from .testbed import measure_testbed, rate_testbed, spiking_testbed, testbed_parameters
 
 __all__ = ["Experiment", "EXPERIMENTS", "DEFAULT", "experiment", "get_experiment", "summarise", "onset_time",
            "measurement_windows"]
@@ -609,6 +610,13 @@ EXPERIMENTS = {e.name: e for e in [
     Experiment("rate_homeostasis", "feed-forward rate network (100-50 units) with intrinsic plasticity on "
                "class patterns; input doubles at half time", _RATE, _rate, "L1", "target",
                "input rates x{factor}"),
+    Experiment("testbed", "the trade-off map's test bed: stimulus-driven E/I LIF network with one homeostatic "
+               "mechanism (--set mechanism=...); input x0.7 at half time; recovery, stability and coding measured",
+               testbed_parameters("spiking"), spiking_testbed, "E", "target", "{perturbation} x{factor}",
+               measure=measure_testbed),
+    Experiment("testbed_rate", "rate-network counterpart of the test bed (80 E + 20 I threshold-linear units); "
+               "input x0.7 at half time", testbed_parameters("rate"), rate_testbed, "E", "target",
+               "{perturbation} x{factor}", measure=measure_testbed),
 ]}
 
 #: The experiment ``homeonet run`` runs when no model is named.

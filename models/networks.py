@@ -16,7 +16,7 @@ from brian2 import Hz, NeuronGroup, Network, SpikeMonitor, StateMonitor, mV, ms,
 from homeonet._validate import HomeonetError, check_count, check_quantity, unit_name
 from homeonet.mechanism import connect, shared_clock, synapses
 
-from .inputs import modulated_input, poisson_input
+from .inputs import modulated_input, poisson_input, stimulus_input
 from .neurons import LIF, ConductanceLIF, NeuronModel, RateNeuron
 
 __all__ = ["recurrent_ei", "feedforward", "DEFAULT_WEIGHTS", "SYNAPSE_HOOKS"]
@@ -84,14 +84,15 @@ def _populations(neuron, N_E, N_I, mechanisms_E, mechanisms_I):
 
 def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=500, rate_in=20 * Hz,
                  p_in=0.2, w_in=None, weight_cv=0.0, modulation=None, mechanisms_E=(), mechanisms_I=(),
-                 synapse_mechanisms=None, record=None, record_dt=10 * ms, spikes=("E", "I"), merge=False):
+                 synapse_mechanisms=None, record=None, record_dt=10 * ms, spikes=("E", "I"), merge=False,
+                 schedule=None):
     r"""A sparsely connected recurrent network of excitatory and inhibitory spiking neurons.
 
     Each pair of neurons is connected with probability :math:`p` (E->E, E->I,
     I->E, I->I; no self-connections); an external population of
     :math:`N_\mathrm{in}` Poisson inputs at ``rate_in`` (optionally scaled in time
-    by ``modulation``) projects to both populations with probability ``p_in``.
-    This is the standard sparse E/I network (Brunel 2000, J. Comput. Neurosci.
+    by ``modulation``), or following a stimulus ``schedule``, projects to both
+    populations with probability ``p_in``. This is the standard sparse E/I network (Brunel 2000, J. Comput. Neurosci.
     8:183) in a small, fast size.
 
     The network holds only what it uses, since Brian2 pays for every object on every
@@ -147,6 +148,9 @@ def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=
         the two projections has mechanisms; as Brian2's own examples write them. This saves a
         synaptic pathway per source (two objects run on every time step); the merged projections
         have no separate names (``EE``, ``EI``...). Default: False.
+    schedule : homeonet.models.stimuli.Schedule, optional
+        Stimulus presentations driving the inputs (:func:`stimulus_input`, times ``modulation``)
+        instead of the constant ``rate_in``; it must have ``N_in`` inputs.
 
     Returns
     -------
@@ -183,17 +187,24 @@ def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=
     unknown = set(syn_mech) - {"EE", "EI", "IE", "II", "inE", "inI"}
     if unknown:
         raise HomeonetError(f"synapse_mechanisms keys must be among EE, EI, IE, II, inE, inI; got {sorted(unknown)}")
-    if N_in == 0 and ({"inE", "inI"} & set(syn_mech) or modulation is not None):
-        what = "modulation" if modulation is not None else "synapse_mechanisms for inE/inI"
+    if N_in == 0 and ({"inE", "inI"} & set(syn_mech) or modulation is not None or schedule is not None):
+        what = ("modulation" if modulation is not None else "a schedule" if schedule is not None
+                else "synapse_mechanisms for inE/inI")
         raise HomeonetError(f"N_in must be >= 1 with {what} (there is no input population with N_in = 0)")
+    if schedule is not None and schedule.rates.values.shape[1] != N_in:
+        raise HomeonetError(f"schedule must have N_in = {N_in} inputs, got {schedule.rates.values.shape[1]}")
     E, I, whole, objects = _populations(neuron, N_E, N_I, mechanisms_E, mechanisms_I)
     exc, inh = neuron.synapse_targets
     unit = neuron.weight_unit
     # per source: its name, group, the variable it drives, its weight, probability and projections
     sources = [("E", E, exc, "w_e", p, ("EE", "EI")), ("I", I, inh, "w_i", p, ("IE", "II"))]
     if N_in:
-        source = (poisson_input(N_in, rate_in, name="input") if modulation is None
-                  else modulated_input(N_in, rate_in, modulation, name="input"))
+        if schedule is not None:
+            source = stimulus_input(schedule, modulation=modulation, name="input")
+        elif modulation is None:
+            source = poisson_input(N_in, rate_in, name="input")
+        else:
+            source = modulated_input(N_in, rate_in, modulation, name="input")
         objects.append(source)
         sources.append(("in", source, exc, "w_in", p_in, ("inE", "inI")))
     for src, pre, var, wkey, prob, names in sources:
