@@ -77,7 +77,8 @@ def spikes(indices, times=None, n=None, population=None):
     t_stop = None
     if isinstance(indices, SpikeMonitor):
         mon = indices
-        indices, times, n = np.asarray(mon.i[:]), mon.t[:], len(mon.source) if n is None else n
+        # copies: Brian2 2.11 frees a monitor's arrays with the monitor
+        indices, times, n = np.array(mon.i[:]), mon.t[:].copy(), len(mon.source) if n is None else n
     elif hasattr(indices, "spikes") and hasattr(indices, "populations"):
         res = indices
         pops = res.populations

@@ -140,7 +140,7 @@ def main():
         net.store("plastic")
         nets[name] = (net, spikes, weights)
         if name == "homeonet":
-            graph.update({k: (np.asarray(net[k].i[:]), np.asarray(net[k].j[:])) for k in ("E_all", "IE", "II")})
+            graph.update({k: (np.array(net[k].i[:]), np.array(net[k].j[:])) for k in ("E_all", "IE", "II")})
         print(f"  {name}: built, compiled and ran the first second in {time.perf_counter() - t0:.0f} s "
               f"({spikes.num_spikes} E spikes)", flush=True)
 
@@ -179,7 +179,7 @@ def main():
         net.restore("plastic", restore_random_state=True)
         n0 = mon.num_spikes
         net.run(check)
-        spikes[name] = (np.asarray(mon.t[n0:] / ms), np.asarray(mon.i[n0:]))
+        spikes[name] = (np.array(mon.t[n0:] / ms), np.array(mon.i[n0:]))
         weights[name] = get_weights()
     (ta, ia), (tb, ib) = spikes["homeonet"], spikes["homeonet deferred"]
     same = len(ta) == len(tb) and np.array_equal(ta, tb) and np.array_equal(ia, ib)

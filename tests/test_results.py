@@ -99,3 +99,30 @@ def test_export_to_neo(results):
 def test_unknown_population_is_a_clear_error(results):
     with pytest.raises(hn.HomeonetError, match="population must be one of E, I"):
         results.spikes("X")
+
+
+def test_results_and_spike_data_outlive_their_network():
+    """Brian2 2.11 frees a monitor's dynamic arrays (spike indices and times, synapse indices and weights)
+    with its network, leaving views into freed memory: results and analysis inputs must be copies."""
+    import gc
+
+    from homeonet.analysis._util import spikes
+
+    def run_once(seed):
+        net = recurrent_ei(N_E=40, N_I=10)
+        res = hn.simulate(net, 300 * ms, progress=False, seed=seed)
+        mon = net["spikes_E"]
+        expected = np.array(mon.i[:]), np.array(mon.t[:] / second)
+        unpacked = spikes(mon)[:2]
+        return res, expected, unpacked
+
+    first, expected, unpacked = run_once(1)
+    gc.collect()
+    run_once(2)  # a second network reuses the freed memory
+    gc.collect()
+    i, t = first.spikes("E")
+    assert len(expected[0]) > 20
+    np.testing.assert_array_equal(i, expected[0])
+    np.testing.assert_array_equal(np.asarray(t / second), expected[1])
+    np.testing.assert_array_equal(unpacked[0], expected[0])
+    np.testing.assert_array_equal(np.asarray(unpacked[1]), expected[1])

@@ -251,7 +251,7 @@ def test_compiled_once_runs_give_the_spikes_of_a_fresh_compile(scheduler, tmp_pa
     values = tiny.resolve({"w": "2.5 mV", "factor": 0.25})
     try:
         net = _standalone.build_fresh(tiny.builder, values, values["duration"], point["seed"], tmp_path / "fresh")
-        i_fresh, t_fresh = np.asarray(net["spikes_E"].i[:]), np.asarray(net["spikes_E"].t[:])
+        i_fresh, t_fresh = np.array(net["spikes_E"].i[:]), np.array(net["spikes_E"].t[:])
     finally:
         _standalone.release()
     i_once, t_once = spikes_of(out, point["id"])
