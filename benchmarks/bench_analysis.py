@@ -48,7 +48,7 @@ def main(argv=None):
     n, T = args.neurons, args.duration
     idx, t = poisson_spikes(n, args.rate, T)
     tq = t * second
-    r = np.asarray(rates.firing_rates(idx, tq, n, t_stop=T * second) / Hz)
+    r = np.array(rates.firing_rates(idx, tq, n, t_stop=T * second) / Hz)
     centers, pop = rates.population_rate(tq, n, T * second, bin=10 * ms)
     rng = np.random.default_rng(1)
     exc = 1 + 0.2 * rng.normal(size=(1000, n // 10))      # 1000 samples x 1000 neurons of currents

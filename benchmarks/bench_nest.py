@@ -82,14 +82,14 @@ def nest_run(duration_ms, target, scaling, seed):
         nest.Simulate(duration_ms)
     else:
         conns = nest.GetConnections(source=exc, target=neurons)
-        post = np.asarray(conns.target) - first
-        base = np.asarray(conns.weight, dtype=float)
+        post = np.array(conns.target) - first
+        base = np.array(conns.weight, dtype=float)
         s, A, total = np.ones(N), np.full(N, target), 0
         decay = np.exp(-PERIOD / SENSOR_TAU)
         with nest.RunManager():
             for _ in range(int(round(duration_ms / PERIOD))):
                 nest.Run(PERIOD)
-                senders = np.asarray(recorder.events["senders"])  # (recorders cannot be reset inside a run)
+                senders = np.array(recorder.events["senders"])  # (recorders cannot be reset inside a run)
                 counts = np.bincount(senders[total:] - first, minlength=N)
                 total = len(senders)
                 A = A * decay + counts / (SENSOR_TAU / 1000.0)

@@ -85,7 +85,7 @@ def example(graph):
     def plastic():
         ns["eta"] = ETA
 
-    return net, plastic, spikes, lambda: np.asarray(con_ie.w[:]) * 1e-9
+    return net, plastic, spikes, lambda: np.array(con_ie.w[:]) * 1e-9
 
 
 def homeonet(deferred):
@@ -105,7 +105,7 @@ def homeonet(deferred):
         istdp.settle(IE)  # the deferred form's owed potentiation belongs to eta = 0 (a no-op per spike)
         IE.istdp_eta = ETA * nS
 
-    weights = (lambda: np.asarray(IE.istdp_w_settled[:])) if deferred else (lambda: np.asarray(IE.w[:]))
+    weights = (lambda: np.array(IE.istdp_w_settled[:])) if deferred else (lambda: np.array(IE.w[:]))
     return net, plastic, net["spikes_E"], weights
 
 

@@ -31,7 +31,7 @@ for mechanisms in ([], [hn.WeightNormalization(total=50 * mV, norm=1, period=10 
     net = stdp_layer(mechanisms, N_in=100, N=5)
     net.run(duration * second)
     S = net["inE"]
-    weights = np.asarray(S.w / mV)
+    weights = np.array(S.w / mV)
     label = "with normalization" if mechanisms else "STDP alone        "
     print(f"{label}: mean weight {weights.mean():.2f} mV (bound 1 mV), near the bound {np.mean(weights > 0.9):.0%}, "
           f"incoming totals {np.round(np.bincount(S.j[:], weights), 2)} mV")

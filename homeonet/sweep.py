@@ -66,8 +66,8 @@ Brian2's code caches warm across its points.
 Files
 -----
 ``sweep.json`` (the plan: specification, points and their ids), ``points/<id>.nc`` (each finished
-point: its full results with ``measure.<name>`` attributes; ``<id>.failed`` holds the one-line
-error of a failed point), ``sweep.nc`` (the Dataset), ``binaries/``. A point's id hashes the
+point: its full results with ``measure.<name>`` attributes; ``<id>.diverged`` and ``<id>.failed``
+hold the one-line error of a point whose run diverged or failed otherwise), ``sweep.nc`` (the Dataset), ``binaries/``. A point's id hashes the
 experiment, every parameter value, the seed, the device and the homeonet version: rerunning a
 specification skips finished points, a changed one adds points and keeps the old files.
 """
@@ -98,7 +98,8 @@ import numpy as np
 import xarray as xr
 
 from ._io import atomic_write
-from ._validate import DataFileError, HomeonetError, OutputError, ParameterError, check_choice, check_seed
+from ._validate import DataFileError, DivergenceError, HomeonetError, OutputError, ParameterError, check_choice, \
+    check_seed
 from .parameters import Values
 from .units import parse_quantity, split_quantity
 
@@ -635,7 +636,7 @@ def run(spec, out=None, *, scheduler=None, workers=None, device=None, target=Non
         raise ParameterError(f"workers must be an integer >= 1, got {workers!r}")
     points = spec.points()
     states = {p["id"]: _state(out / POINTS_DIR / f"{p['id']}.nc", spec.measures) for p in points}
-    todo = [p for p in points if states[p["id"]] != "done"]
+    todo = [p for p in points if states[p["id"]] not in ("done", "diverged")]
     if todo and importlib.util.find_spec("distributed") is None:
         raise ImportError(NEEDS_DASK)
     plan = _plan(spec)
@@ -652,8 +653,9 @@ def run(spec, out=None, *, scheduler=None, workers=None, device=None, target=Non
             _execute(client, spec, job, tasks, len(todo), points_dir, progress, say)
     ds = _assemble(out, plan)
     atomic_write(out / PRODUCT_FILE, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"))
-    failed = int((ds["status"] == "failed").sum())
+    failed, diverged = (int((ds["status"] == s).sum()) for s in ("failed", "diverged"))
     say(f"sweep: {int((ds['status'] == 'done').sum())} of {ds['status'].size} points done"
+        + (f", {diverged} diverged" if diverged else "")
         + (f", {failed} failed (run again to retry them)" if failed else "") + f" -> {out / PRODUCT_FILE}")
     return ds
 
@@ -680,10 +682,11 @@ def _attrs(path: Path) -> dict | None:
 
 
 def _state(path: Path, measures) -> str:
-    """``'done'``, ``'remeasure'`` (its results are kept but a measure is missing) or ``'todo'``."""
+    """``'done'``, ``'diverged'`` (its run diverged: a result too, not run again), ``'remeasure'`` (its results
+    are kept but a measure is missing) or ``'todo'``."""
     attrs = _attrs(path) if path.is_file() else None
     if attrs is None:
-        return "todo"
+        return "diverged" if path.with_suffix(".diverged").is_file() else "todo"
     if measures is None or _has_measures(attrs, [m.name for m in measures]):
         return "done"
     return "remeasure" if attrs.get("sweep.results", 0) else "todo"
@@ -821,7 +824,7 @@ def _execute(client, spec, job, tasks, n_points, points_dir, progress, say):
             try:
                 records = future.result()
             except Exception as err:  # the task itself died (a killed worker, a failed compile)
-                records = [{"id": i, "status": "failed", "error": _one_line(err)} for i in owners[future]]
+                records = [_failure(i, err) for i in owners[future]]
             for record in records:
                 failed += _record(points_dir, record)
             bar.update(len(records))
@@ -847,7 +850,7 @@ def _run_inline(spec, out, compile_once=True):
     points_dir = _prepare(out, plan)
     points = spec.points()
     states = {p["id"]: _state(points_dir / f"{p['id']}.nc", spec.measures) for p in points}
-    todo = [p for p in points if states[p["id"]] != "done"]
+    todo = [p for p in points if states[p["id"]] not in ("done", "diverged")]
     results, job = {}, spec_job(spec, points_dir)
     for key, fn, arg, needs in _tasks(spec, job, todo, states, compile_once, 1):
         results[key] = fn(job, arg, *(() if needs is None else (results[needs],)))
@@ -882,14 +885,26 @@ def _structures(spec, points) -> list:
     return [(next(iter(batches.values()))[0], list(batches.values())) for batches in groups.values()]
 
 
+#: What a point that did not finish can be: its run diverged (a result of the point: a DivergenceError), or
+#: it failed otherwise (a rerun tries it again). Each is kept as ``points/<id>.<status>`` holding the error.
+UNFINISHED = ("diverged", "failed")
+
+
+def _failure(point_id: str, err: BaseException) -> dict:
+    """The record of a point that raised *err*: ``diverged`` for a :class:`~homeonet.DivergenceError`."""
+    status = "diverged" if isinstance(err, DivergenceError) else "failed"
+    return {"id": point_id, "status": status, "error": _one_line(err)}
+
+
 def _record(points_dir: Path, record: dict) -> int:
-    """Keep a failed point's error beside the points (and forget it once the point succeeds); 1 if failed."""
-    failed = points_dir / f"{record['id']}.failed"
-    if record["status"] == "failed":
-        atomic_write(failed, lambda tmp: Path(tmp).write_text(record["error"] + "\n"))
-        return 1
-    failed.unlink(missing_ok=True)
-    return 0
+    """Keep an unfinished point's error beside the points (and forget it once the point succeeds); 1 if failed."""
+    for status in UNFINISHED:
+        path = points_dir / f"{record['id']}.{status}"
+        if record["status"] == status:
+            atomic_write(path, lambda tmp: Path(tmp).write_text(record["error"] + "\n"))
+        else:
+            path.unlink(missing_ok=True)
+    return int(record["status"] == "failed")
 
 
 def _one_line(err) -> str:
@@ -951,7 +966,7 @@ def _each(job, points, simulate_one) -> list:
                 record = _finish(path, simulate_one(exp, values, point), exp, values, job, point)
         except Exception as err:  # recorded, the sweep goes on
             logger.info("point %s failed", point["id"], exc_info=True)
-            record = {"id": point["id"], "status": "failed", "error": _one_line(err)}
+            record = _failure(point["id"], err)
         out.append(record)
     return out
 
@@ -1085,7 +1100,7 @@ def _run_compiled(job, points, binary) -> list:
 
             return _each(job, points, one)
         except Exception as err:  # the set-up failed: every point of the batch with it
-            return [{"id": p["id"], "status": "failed", "error": _one_line(err)} for p in points]
+            return [_failure(p["id"], err) for p in points]
         finally:
             build = None
             sa.release()
@@ -1174,9 +1189,10 @@ def _assemble(out: Path, plan: dict) -> xr.Dataset:
         cell = tuple(index) + (seed_index,)
         attrs = _attrs(points_dir / f"{pid}.nc")
         if attrs is None:
-            failed = points_dir / f"{pid}.failed"
-            if failed.is_file():
-                status[cell], error[cell] = "failed", failed.read_text().strip()
+            for kind in UNFINISHED:
+                path = points_dir / f"{pid}.{kind}"
+                if path.is_file():
+                    status[cell], error[cell] = kind, path.read_text().strip()
             continue
         found = {k[len("measure."):]: v for k, v in attrs.items()
                  if k.startswith("measure.") and not k.endswith(".units")}
@@ -1195,8 +1211,8 @@ def _assemble(out: Path, plan: dict) -> xr.Dataset:
         for cell, v in values.get(n, {}).items():
             arr[cell] = v
         data[n] = (dims, arr, {"units": units.get(n, "")})
-    data["status"] = (dims, status.astype(str), {"long_name": "done, failed or missing"})
-    data["error"] = (dims, error.astype(str), {"long_name": "one-line error of a failed point"})
+    data["status"] = (dims, status.astype(str), {"long_name": "done, diverged, failed or missing"})
+    data["error"] = (dims, error.astype(str), {"long_name": "one-line error of a diverged or failed point"})
     coords = {"seed": ("seed", np.asarray(plan["seeds"], dtype=np.int64))}
     for name, c in plan["coords"].items():
         attrs = {"long_name": c["long_name"]}
@@ -1208,7 +1224,8 @@ def _assemble(out: Path, plan: dict) -> xr.Dataset:
              "description": plan["description"], "mode": plan["mode"], "device": plan["device"],
              "target": plan["target"], "homeonet_version": plan["homeonet_version"],
              "spec": json.dumps(plan["spec"], sort_keys=True), "points": int(status.size),
-             "points_done": int((status == "done").sum()), "points_failed": int((status == "failed").sum())}
+             "points_done": int((status == "done").sum()), "points_failed": int((status == "failed").sum()),
+             "points_diverged": int((status == "diverged").sum())}
     attrs.update(plan["fixed"])
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
@@ -1282,12 +1299,12 @@ def _count(text):
 
 
 def command(args) -> int:
-    """``homeonet sweep``: exit 0 when every point is done, 1 when some failed, 2 on bad input."""
+    """``homeonet sweep``: exit 0 when every point is done, 1 when some diverged or failed, 2 on bad input."""
     if importlib.util.find_spec("distributed") is None:
         raise HomeonetError(NEEDS_DASK)
     spec = load_spec(args.spec, device=args.device, target=args.target)
     ds = run(spec, args.out, scheduler=args.scheduler, workers=args.workers, progress=not args.quiet)
-    failed = ds["status"].values == "failed"
-    for message in sorted(set(ds["error"].values[failed]))[:5]:
-        print(f"failed: {message}", file=sys.stderr)
-    return 1 if failed.any() else 0
+    unfinished = np.isin(ds["status"].values, UNFINISHED)
+    for status, message in sorted(set(zip(ds["status"].values[unfinished], ds["error"].values[unfinished])))[:5]:
+        print(f"{status}: {message}", file=sys.stderr)
+    return 1 if unfinished.any() else 0

@@ -863,7 +863,7 @@ __all__ += ["pick_settings", "TABLE_COLUMNS"]
 def from_sweep(product):
     """The map (:func:`collect`) from the Dataset of the map's sweep (:meth:`Grid.spec` run by :mod:`homeonet.sweep`).
 
-    A point whose run diverged (its error is a :class:`homeonet.DivergenceError`) is a runaway of the map
+    A point whose run diverged (status ``diverged``: a :class:`homeonet.DivergenceError`) is a runaway of the map
     (:func:`diverged`); a point that failed otherwise or has not run is left out.
 
     Parameters
@@ -895,7 +895,7 @@ def from_sweep(product):
             status = str(product["status"].values[k, j])
             if status == "done":
                 measures = {n: float(product[n].values[k, j]) for n in TRADEOFF_MEASURES if n in product}
-            elif status == "failed" and str(product["error"].values[k, j]).startswith("DivergenceError"):
+            elif status == "diverged":
                 measures = diverged()
             else:
                 continue
@@ -1087,8 +1087,7 @@ def command(args) -> int:
     check_output_paths(out, ("tradeoffs.nc", "pareto.csv", "pareto.txt", "settings.csv", "settings.txt"))
     _, product = run_map(g, out, scheduler=args.scheduler, workers=args.workers, target=args.target,
                          progress=not args.quiet)
-    errors = product["error"].values[product["status"].values == "failed"]
-    other = sorted({e for e in errors if not str(e).startswith("DivergenceError")})
+    other = sorted(set(product["error"].values[product["status"].values == "failed"]))
     for message in other[:5]:
         print(f"failed: {message}", file=sys.stderr)
     return 1 if other else 0

@@ -24,4 +24,4 @@ def istdp_known_spikes(istdp, pre_ms, post_ms, duration, post_mechanisms=(), rec
     objects = [pre, post, kicker, S, kick]
     mon = StateMonitor(S, "w", record=0, dt=1 * ms) if record else None
     Network(*objects, *([mon] if record else [])).run(duration)
-    return S, post, (np.asarray(mon.w[0] / nS) if record else None)
+    return S, post, (np.array(mon.w[0] / nS) if record else None)

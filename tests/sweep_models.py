@@ -2,7 +2,8 @@
 
 Fifty Poisson inputs drive 20 LIF neurons through random synapses (so the seed matters); the input
 rate is multiplied by ``factor`` from the onset on; a 0.5 ms time step keeps each point well under a
-second with the numpy target. ``mode`` makes a point fail (an exception in its build) or kill its
+second with the numpy target. ``mode`` makes a point fail (an exception in its build), diverge (a
+``DivergenceError``, as the run's checks raise it) or kill its
 worker process once (``os._exit``; the marker file named by the environment variable
 ``HOMEONET_TEST_CRASH`` records that it happened, so the retry runs normally); ``pause`` waits
 (wall-clock, no CPU) before building, so that a test can interrupt a sweep half-way.
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz, Network, NeuronGroup, PoissonGroup, SpikeMonitor, Synapses, TimedArray, mV, ms, second
 
+from homeonet._validate import DivergenceError
 from homeonet.models.experiments import experiment, onset_time
 from homeonet.parameters import Parameter
 
@@ -25,8 +27,8 @@ PARAMETERS = [
     Parameter("factor", 0.5, "input rate factor from the onset on", low=0.0),
     Parameter("w", 2 * mV, "input weight", low=0 * mV),
     Parameter("tau", 10 * ms, "membrane time constant", low=0 * ms, low_open=True, structural=True),
-    Parameter("mode", "ok", "ok, fail (the build raises) or crash (the worker dies once)",
-              choices=("ok", "fail", "crash"), structural=True),
+    Parameter("mode", "ok", "ok, fail (the build raises), diverge (a DivergenceError) or crash (the worker dies once)",
+              choices=("ok", "fail", "diverge", "crash"), structural=True),
     Parameter("pause", 0 * second, "wall-clock pause before the build", low=0 * second),
 ]
 
@@ -40,6 +42,8 @@ def tiny(values):
     time.sleep(float(values.pause / second))
     if values.mode == "fail":
         raise RuntimeError("this point fails on purpose")
+    if values.mode == "diverge":
+        raise DivergenceError("population E ran away (400 Hz) by t = 0.1 s", "E", "rate", 0.1 * second)
     marker = os.environ.get("HOMEONET_TEST_CRASH")
     if values.mode == "crash" and marker and not Path(marker).exists():
         Path(marker).write_text("crashed once")

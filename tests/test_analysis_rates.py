@@ -200,7 +200,7 @@ def test_against_elephant(poisson):
     ours_cv = R.cv_isi(idx, t, n)[:k]
     theirs_cv = np.array([cv(isi(st)) for st in trains])
     assert np.allclose(ours_cv, theirs_cv, rtol=1e-10)
-    ours_rate = np.asarray(R.firing_rates(idx, t, n, t_stop=T) / Hz)[:k]
+    ours_rate = np.array(R.firing_rates(idx, t, n, t_stop=T) / Hz)[:k]
     theirs_rate = np.array([float(mean_firing_rate(st).rescale(pq.Hz)) for st in trains])
     assert np.allclose(ours_rate, theirs_rate, rtol=1e-12)
     # Fano factor: elephant takes trials; the 100 ms windows of one neuron are its trials
@@ -208,7 +208,7 @@ def test_against_elephant(poisson):
     edges = np.arange(0, T + 1e-9, 0.1)
     theirs_ff = []
     for st in trains:
-        s = np.asarray(st.magnitude)
+        s = np.array(st.magnitude)
         windows = [neo.SpikeTrain((s[(s >= a) & (s < b)] - a) * pq.s, t_start=0 * pq.s, t_stop=0.1 * pq.s)
                    for a, b in zip(edges[:-1], edges[1:])]
         theirs_ff.append(fanofactor(windows))

@@ -216,7 +216,7 @@ def test_rate_network_uses_the_data_set_samples(monkeypatch):
     real_ff = networks.feedforward
 
     def spy(layers, neuron, schedule, **kw):
-        seen["rates"] = np.asarray(schedule.rates.values)
+        seen["rates"] = np.array(schedule.rates.values)
         return real_ff(layers, neuron, schedule, **kw)
 
     monkeypatch.setattr("homeonet.models.feedforward", spy)

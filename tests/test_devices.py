@@ -45,9 +45,9 @@ def _four_scales_deterministic(device):
         trace = StateMonitor(E, ["ip_theta", "ss_s", "glob_G", "rate_A"], record=True, dt=50 * ms)
         spikes = SpikeMonitor(E)
         Network(E, exc, inh, S_e, S_i, trace, spikes).run(800 * ms)
-        return {"theta": np.asarray(trace.ip_theta / mV), "s": np.array(trace.ss_s),
-                "G": np.array(trace.glob_G), "A": np.asarray(trace.rate_A / Hz),
-                "w": np.asarray(S_i.w / mV), "counts": np.array(spikes.count)}
+        return {"theta": np.array(trace.ip_theta / mV), "s": np.array(trace.ss_s),
+                "G": np.array(trace.glob_G), "A": np.array(trace.rate_A / Hz),
+                "w": np.array(S_i.w / mV), "counts": np.array(spikes.count)}
 
 
 @pytest.mark.standalone

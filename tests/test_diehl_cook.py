@@ -84,7 +84,7 @@ def test_an_image_with_too_few_spikes_is_shown_again_with_32_Hz_more():
     shown = k[(k >= 0) & (k < 4)]
     # the dim image: shown 1 + max_repeats times (it never reaches 5 spikes), then the others
     assert list(shown[:4]) == [0, 0, 0, 0] and shown[4] == 1
-    r = np.asarray(rates.rate[0] / Hz)[:4]
+    r = np.array(rates.rate[0] / Hz)[:4]
     assert np.allclose(r, dim * (63.75 + 32 * np.arange(4))), r
     assert list(shown[4:]) == [1, 2, 3]                  # the bright ones pass at once
     # the run ended itself right after the decision that passed the last sample (one time step later)

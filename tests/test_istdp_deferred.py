@@ -29,17 +29,17 @@ def _network(deferred, duration, off=None):
     S_e.w = 2.5 * mV
     S_i = connect(synapses(inh, E, "w : volt", on_pre="I_i_post += w", mechanisms=[istdp]), p=0.5)
     S_i.w = "0.5*mV + rand()*mV"
-    w0 = np.asarray(S_i.w / mV)
+    w0 = np.array(S_i.w / mV)
     net = Network(E, exc, inh, S_e, S_i, SpikeMonitor(E, name="spikes_E"))
     if off:
         net.run(off)
         istdp.settle(S_i)  # the owed potentiation belongs to eta = 0
         S_i.istdp_eta = eta
     net.run(duration)
-    w = np.asarray(S_i.w / mV)
+    w = np.array(S_i.w / mV)
     if deferred:
         # with the potentiation still owed for postsynaptic spikes since the last settlement (see the docstring)
-        w = np.asarray(S_i.istdp_w_settled / mV)
+        w = np.array(S_i.istdp_w_settled / mV)
     return w0, w, net
 
 

@@ -56,7 +56,7 @@ def _harnack_scan(speed, lambdas, duration, n=10):
                              sensor=RateSensor(tau=SENSOR_TAU, initial=TARGET))
     net = recurrence_blocks(lambdas, n=n, mechanisms=[ip], drive=2 * TARGET, tau=TAU, record_dt=RECORD_DT)
     net.run(duration)
-    blocks = np.asarray(net["trace_E"].r / Hz).reshape(lambdas.size, n, -1).mean(axis=1)
+    blocks = np.array(net["trace_E"].r / Hz).reshape(lambdas.size, n, -1).mean(axis=1)
     return _non_abating(blocks, float(TARGET / Hz))
 
 
@@ -130,7 +130,7 @@ def _zenke_scan(sensor_tau, hebbian, duration):
     net = hebbian_blocks(hebbian / (N_IN * RHO_IN ** 2), n_in=N_IN, mechanisms=[ip], w_max=1e3, tau=TAU,
                          record_dt=RECORD_DT)
     net.run(duration)
-    return _non_abating(np.asarray(net["trace_E"].r / Hz), float(TARGET / Hz))
+    return _non_abating(np.array(net["trace_E"].r / Hz), float(TARGET / Hz))
 
 
 def test_zenke_hebbian_plasticity_needs_a_fast_rate_detector():

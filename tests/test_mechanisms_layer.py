@@ -111,14 +111,14 @@ def _balance(net, duration, n_rec=100):
     net.remove(mon)
     rate = (spikes.num_spikes - n0) / len(E) / float(duration / second)
     p = ConductanceLIF().params
-    I_e = np.asarray(mon.g_e * (p["E_e"] - mon.v) / pA)
-    I_i = np.asarray(mon.g_i * (p["E_i"] - mon.v) / pA)
+    I_e = np.array(mon.g_e * (p["E_e"] - mon.v) / pA)
+    I_i = np.array(mon.g_i * (p["E_i"] - mon.v) / pA)
     I_ext = float(E.I_ext[0] / pA)
     corr = np.mean([np.corrcoef(I_e[k], -I_i[k])[0, 1] for k in range(n_rec)])
     corr_pop = np.corrcoef(I_e.mean(axis=0), -I_i.mean(axis=0))[0, 1]
     excitation = I_e + I_ext                    # synaptic excitation plus the excitatory background drive
     ratio = np.mean(np.abs((excitation + I_i).mean(axis=1))) / np.mean(excitation)
-    t, i = np.asarray(spikes.t / second), np.asarray(spikes.i[:])
+    t, i = np.array(spikes.t / second), np.array(spikes.i[:])
     keep = t >= start
     cvs = []
     for k in np.unique(i[keep]):
@@ -140,11 +140,11 @@ def _istdp_pair_factor(net, start, tau=0.020):
     (postsynaptic spike after / before the presynaptic one, each 1 for independent trains).
     """
     IE = net["IE"]
-    pre_of, post_of = np.asarray(IE.i[:]), np.asarray(IE.j[:])
+    pre_of, post_of = np.array(IE.i[:]), np.array(IE.j[:])
     trains = {}
     for pop in ("E", "I"):
         mon = net[f"spikes_{pop}"]
-        t, i = np.asarray(mon.t / second), np.asarray(mon.i[:])
+        t, i = np.array(mon.t / second), np.array(mon.i[:])
         keep = t >= start
         t, i = t[keep], i[keep]
         order = np.argsort(i, kind="stable")
@@ -312,7 +312,7 @@ def test_lateral_inhibition_rate_reaches_the_soft_wta_fixed_point():
     D = np.linspace(2, 20, N)
     layer.I_ext = D * Hz
     net.run(300 * ms)
-    r = np.asarray(layer.r / Hz)
+    r = np.array(layer.r / Hz)
     expected = _soft_wta(D, k)
     # 30 membrane time constants: the transient is below e^-10 of the rates (the loop is stable, gain < 1+k)
     np.testing.assert_allclose(r, expected, atol=1e-3)
@@ -329,7 +329,7 @@ def test_lateral_inhibition_spiking_pool_lowers_rates_and_sharpens_contrast():
         objs = [E] + (list(lat.attach(E)) if lat else [])
         mon = SpikeMonitor(E)
         Network(*objs, mon).run(500 * ms)
-        return np.asarray(mon.count) / 0.5
+        return np.array(mon.count) / 0.5
     free = run([])
     inhibited = run([LateralInhibition(k=0.2 * mV / Hz, tau=10 * ms)])
     assert inhibited.mean() < 0.8 * free.mean()           # the pool inhibits (deterministic: no noise)
@@ -353,7 +353,7 @@ def test_divisive_normalization_is_exact_and_fits_naka_rushton():
     for c in contrasts:
         layer.I_ext = c * w * Hz
         net.run(150 * ms)                   # 15 time constants per contrast
-        R.append(np.asarray(layer.r / Hz))
+        R.append(np.array(layer.r / Hz))
     R = np.array(R)
     D = contrasts[:, None] * w[None, :]
     expected = gamma * D ** n / (sigma ** n + (D ** n).sum(axis=1, keepdims=True))
@@ -386,7 +386,7 @@ def test_divisive_normalization_spiking_shunting_divides_rates():
         mon = SpikeMonitor(E)
         objs = [E, src, S, mon] + (list(dn.attach(E)) if dn else [])
         Network(*objs).run(1 * second)
-        return np.asarray(mon.count, dtype=float)
+        return np.array(mon.count, dtype=float)
     free = run([])
     from brian2 import seed
     seed(2021)
@@ -419,7 +419,7 @@ def _standalone_net():
     objs = [rate_layer, E, I, S, mon, *dn.attach(rate_layer), *lat.attach(E)]
     net = Network(*objs)
     net.run(400 * ms)
-    return (np.asarray(rate_layer.r / Hz), np.asarray(S.w / mV), np.asarray(mon.count))
+    return (np.array(rate_layer.r / Hz), np.array(S.w / mV), np.array(mon.count))
 
 
 @pytest.mark.standalone

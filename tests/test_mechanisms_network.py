@@ -24,7 +24,7 @@ def test_bad_parameters_raise_one_line_naming_them(kwargs, word):
 
 
 def _population_rate(spikes, n, t0, t1):
-    t = np.asarray(spikes.t / second)
+    t = np.array(spikes.t / second)
     return np.sum((t >= t0) & (t < t1)) / n / (t1 - t0)
 
 
@@ -45,7 +45,7 @@ def test_global_homeostasis_restores_the_set_point_after_an_input_step():
     before = _population_rate(spikes, 200, 0.5, 1.0)
     jump = _population_rate(spikes, 200, 1.0, 1.1)
     after = _population_rate(spikes, 200, 2.0, 3.0)
-    G = np.asarray(mon.G[0])
+    G = np.array(mon.G[0])
     print(f"global homeostasis: before {before:.2f} Hz, first 100 ms after step {jump:.2f} Hz, "
           f"2-3 s {after:.2f} Hz; G {G[95]:.3f} -> {G[-1]:.3f}")
     assert jump > 1.3 * gamma                 # the step is a real perturbation (rate jumps by > 30 %)

@@ -49,7 +49,7 @@ def test_deletion_removes_the_excess_on_average_and_spares_neurons_within_budget
     # set point: linear drive exactly 0); one period of deletion
     sp, G, S, net = _frozen(40, 5 * Hz, z_initial=10.5, initial_active=1.0)
     net.run(0.5 * ms)  # only the rewiring at t = 0
-    bound = np.bincount(np.asarray(S.j[:]), weights=np.asarray(S.sp_active[:]), minlength=40)
+    bound = np.bincount(np.array(S.j[:]), weights=np.array(S.sp_active[:]), minlength=40)
     # each active synapse is deleted by the post side with p = 29/39 and by the pre side with the same p:
     # survivors per neuron ~ Binomial(39, (10/39)**2); the mean over 40 neurons has s.d. ~0.25, so 1.0 is 4 s.d.
     expected = 39 * (10 / 39) ** 2
@@ -62,15 +62,15 @@ def test_neurons_within_their_elements_lose_nothing_and_creation_uses_free_eleme
     # elements frozen at floor(z) = 5, nothing active: creation only (p_new = 5/39 per side, min of both)
     sp, G, S, net = _frozen(40, 5 * Hz, z_initial=5.5, initial_active=0.0)
     net.run(0.5 * ms)
-    bound = np.bincount(np.asarray(S.j[:]), weights=np.asarray(S.sp_active[:]), minlength=40)
+    bound = np.bincount(np.array(S.j[:]), weights=np.array(S.sp_active[:]), minlength=40)
     # new synapses per neuron ~ Binomial(39, 5/39): mean 5 with s.d. of the 40-neuron mean ~0.33; 1.5 is ~4.5 s.d.
     assert abs(bound.mean() - 5) < 1.5, bound.mean()
     # a second period: neurons at or below their budget never lose synapses on their own side
-    before = np.asarray(S.sp_active[:]).copy()
-    within = (bound <= 5)[np.asarray(S.j[:])] & (np.bincount(np.asarray(S.i[:]), weights=before, minlength=40)
-                                                 <= 5)[np.asarray(S.i[:])]
+    before = np.array(S.sp_active[:]).copy()
+    within = (bound <= 5)[np.array(S.j[:])] & (np.bincount(np.array(S.i[:]), weights=before, minlength=40)
+                                                 <= 5)[np.array(S.i[:])]
     net.run(100 * ms)
-    after = np.asarray(S.sp_active[:])
+    after = np.array(S.sp_active[:])
     assert np.all(after[within & (before == 1)] == 1)
 
 
@@ -96,7 +96,7 @@ def test_runtime_and_standalone_agree_on_a_deterministic_case():
         # once free elements reach the number of candidates every creation probability is 1 (no random choice)
         sp, G, S, net = _frozen(6, 0 * Hz, z_initial=0.0)
         net.run(2 * second)  # z = 20 x 0.3 = 6 elements: floor(z) >= 5 candidates, the last periods are certain
-        return np.asarray(G.sp_dendrites[:]).copy(), float(np.sum(S.sp_active[:]))
+        return np.array(G.sp_dendrites[:]).copy(), float(np.sum(S.sp_active[:]))
 
     z_rt, n_rt = run()
     import brian2

@@ -44,8 +44,8 @@ def _turrigiano(protocol, keys, N_E, N_I, N_in, p_in, duration, onset, compressi
                        mechanisms_I=mechanisms_I, synapse_mechanisms=syn)
     res = hn.simulate(net, duration, progress=False)
     EE = net["EE"]
-    w_eff = np.asarray(EE.w[:] / mV) * np.asarray(net["E"].ss_s[:])[np.asarray(EE.j[:])]
-    return w_eff, res, np.asarray(net["E"].ss_s[:])
+    w_eff = np.array(EE.w[:] / mV) * np.array(net["E"].ss_s[:])[np.array(EE.j[:])]
+    return w_eff, res, np.array(net["E"].ss_s[:])
 
 
 def _check_turrigiano(N_E, N_I, N_in, p_in, duration, onset, **kw):
@@ -132,7 +132,7 @@ def test_scaling_factor_is_bounded_and_inhibitory_mode_goes_the_other_way():
     brian2.start_scope()
     _, G = _scaling_group([2.5, 5, 10] * Hz, inhibitory=True)
     Network(G).run(1 * second)
-    s = np.asarray(G.ss_s[:])
+    s = np.array(G.ss_s[:])
     assert s[0] < 1 and s[1] == pytest.approx(1) and s[2] > 1  # below target: inhibition weakened
 
 
@@ -143,7 +143,7 @@ def test_scaling_acts_on_the_synapses_scale_hook_and_divergent_mode_varies_per_s
     S = hn.synapses(pre, G, "w : volt", on_pre="v_post += w*scale", mechanisms=[ss])
     S.connect()
     G.ss_s = 2.0
-    k = np.asarray(S.ss_k[:])
+    k = np.array(S.ss_k[:])
     assert np.std(k) > 0.3 and np.all(k >= 0)  # exponents drawn around 1 with s.d. 0.5 (clipped at 0)
     assert np.allclose(S.scale[:], 2.0 ** k)
 
@@ -165,7 +165,7 @@ def _stdp_network(mechanisms, duration=5 * second):
     net.run(duration)
     net.run(defaultclock.dt)  # one more step: t = duration is a multiple of the period, so it normalizes
     S = net["inE"]
-    return np.asarray(S.w / mV), np.asarray(S.i), np.asarray(S.j)
+    return np.array(S.w / mV), np.array(S.i), np.array(S.j)
 
 
 def test_stdp_without_normalization_runs_to_the_bound():
@@ -194,7 +194,7 @@ def test_outgoing_normalization_every_step():
     S.w = "rand()"
     S.w[0:6] = 0  # neuron 0 has no outgoing weight: left alone
     Network(pre, post, S).run(defaultclock.dt)
-    sums = np.bincount(np.asarray(S.i), np.asarray(S.w), minlength=4)
+    sums = np.bincount(np.array(S.i), np.array(S.w), minlength=4)
     assert sums[0] == 0 and np.allclose(sums[1:], 2.0, rtol=1e-12)
 
 
@@ -248,7 +248,7 @@ def test_triesch_rule_gives_exponential_output_at_the_target_mean():
     G.run_regularly("I_ext = inputs(t, i)", dt=5 * ms, when="start")
     M = StateMonitor(G, "r", record=True, dt=5 * ms)
     Network(G, M).run(T)
-    y = np.asarray(M.r / Hz)[:, M.t > T - 8 * second] / 100  # outputs as fractions of r_max
+    y = np.array(M.r / Hz)[:, M.t > T - 8 * second] / 100  # outputs as fractions of r_max
     # mean output at mu = 0.1 within 10 % (validation 3); trial runs gave 0.095
     assert np.allclose(y.mean(axis=1), 0.1, rtol=0.1)
     s = y.ravel()
@@ -277,7 +277,7 @@ def test_lesion_silences_a_fraction_of_neurons_from_onset():
                         reset="v = 0*mV", mechanisms=[lesion], method="exact")
     mon = SpikeMonitor(G)
     Network(G, mon).run(400 * ms)
-    lesioned = np.asarray(G.lesion_lesioned[:], dtype=bool)
+    lesioned = np.array(G.lesion_lesioned[:], dtype=bool)
     before = np.bincount(mon.i[mon.t < 200 * ms], minlength=200)
     after = np.bincount(mon.i[mon.t >= 201 * ms], minlength=200)
     assert np.all(before > 0)  # everyone fired before the lesion
@@ -295,7 +295,7 @@ def test_scheduled_scale_and_synapse_lesion_gate_the_efficacy():
     S.w = 1 * mV
     M = StateMonitor(post, "v", record=0)
     Network(src, post, S, M).run(40 * ms)
-    v = np.asarray(M.v[0] / mV)
+    v = np.array(M.v[0] / mV)
     assert [v[M.t == t * ms][0] for t in (9, 19, 29, 39)] == pytest.approx([1, 4, 7, 8])
 
 
@@ -338,7 +338,7 @@ def _deterministic_scaling_and_normalization(device):
         M = StateMonitor(G, ["ss_s", "wn_sum_w"], record=True, dt=50 * ms)
         W = StateMonitor(S, "w", record=np.arange(30), dt=100 * ms)  # 10 x 3, all to all
         Network(src, G, S, M, W).run(500 * ms)
-        return np.asarray(M.ss_s), np.asarray(W.w / mV)
+        return np.array(M.ss_s), np.array(W.w / mV)
 
 
 @pytest.mark.standalone

@@ -28,18 +28,18 @@ def test_lif_fi_curve_matches_closed_form():
     lif = LIF()
     I = np.array([21, 22, 25, 30, 40, 60]) * mV
     measured = _measured_rates(lif, I)
-    expected = np.asarray(lif.rate(I) / Hz)
+    expected = np.array(lif.rate(I) / Hz)
     # 2 % (the criterion): with dt = 0.1 ms a spike is detected up to one step late and the
     # refractory period is rounded to the grid, so the period is off by <= 0.1 ms of >= 6 ms here (< 2 %).
     assert np.allclose(measured, expected, rtol=0.02), (measured, expected)
-    assert np.all(np.asarray(lif.rate(np.array([5, 19.9]) * mV)) == 0)  # below rheobase: silent
+    assert np.all(np.array(lif.rate(np.array([5, 19.9]) * mV)) == 0)  # below rheobase: silent
 
 
 def test_conductance_lif_fi_curve_matches_closed_form():
     model = ConductanceLIF()
     I = np.array([0.12, 0.2, 0.4]) * nA
     measured = _measured_rates(model, I)
-    expected = np.asarray(model.rate(I) / Hz)
+    expected = np.array(model.rate(I) / Hz)
     # Euler integration (dt/tau_m = 0.005) adds ~0.5 % to the discretisation error above; 2 % as for LIF.
     assert np.allclose(measured, expected, rtol=0.02), (measured, expected)
 
@@ -99,7 +99,7 @@ def test_modulated_input_follows_the_modulation():
 
 def test_class_patterns_and_sequence():
     stim = class_patterns(3, 50, active_fraction=0.2, rate_on=40 * Hz, rate_off=2 * Hz, seed=3)
-    pat = np.asarray(stim.patterns / Hz)
+    pat = np.array(stim.patterns / Hz)
     assert pat.shape == (3, 50) and np.all((pat == 40).sum(1) == 10)
     sched = stim.sequence(6, duration=50 * ms, gap=20 * ms, seed=0)
     assert len(sched.labels) == 6 and np.isclose(float(sched.duration / ms), 70)
@@ -111,7 +111,7 @@ def test_class_patterns_and_sequence():
 
 def test_orientation_tuning_peaks_at_preferred_orientation():
     stim = orientation_tuned(n_inputs=8, n_orientations=8, rate_max=40 * Hz, rate_base=2 * Hz, kappa=3)
-    pat = np.asarray(stim.patterns / Hz)
+    pat = np.array(stim.patterns / Hz)
     assert np.array_equal(np.argmax(pat, axis=1), np.arange(8))
     assert np.allclose(pat.max(), 40) and pat.min() >= 2
     assert np.allclose(pat[0], np.roll(pat[4], -4))  # tuning curves are shifted copies

@@ -193,7 +193,7 @@ def _deterministic_theta(device):
         M = StateMonitor(G, "ip_theta", record=True, dt=100 * ms)
         net = Network(G, M)
         net.run(1 * second)
-        return np.asarray(M.ip_theta / mV)
+        return np.array(M.ip_theta / mV)
 
 
 @pytest.mark.standalone

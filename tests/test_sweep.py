@@ -170,6 +170,24 @@ def test_a_failing_point_is_recorded_and_the_sweep_goes_on(scheduler, tmp_path, 
     assert list(ds["status"].values[:, 0]) == ["done", "failed", "done"]
     assert ds["error"].values[1, 0] == "RuntimeError: this point fails on purpose"
     assert np.isnan(ds["rate_end"].values[1, 0]) and np.isfinite(ds["rate_end"].values[[0, 2], 0]).all()
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "out"), "--scheduler", scheduler, "--quiet"]) == 1
+    assert "failed: RuntimeError: this point fails on purpose" in capsys.readouterr().err
+
+
+def test_a_diverged_point_is_a_result_kept_and_not_run_again(scheduler, tmp_path, capsys):
+    """A run stopped by the divergence checks is the point's answer (status ``diverged``, its one-line error
+    kept), told apart from a failure; a rerun skips it as finished; the command's exit status says so."""
+    spec = write_spec(tmp_path / "d.toml", '[zip]\nmode = ["ok", "diverge"]\nw = ["1 mV", "2 mV"]\n')
+    out = tmp_path / "out"
+    ds = run(str(spec), out, scheduler=scheduler, progress=False)
+    assert list(ds["status"].values[:, 0]) == ["done", "diverged"] and ds.attrs["points_diverged"] == 1
+    assert ds["error"].values[1, 0].startswith("DivergenceError: population E ran away")
+    assert ds.attrs["points_failed"] == 0 and np.isnan(ds["rate_end"].values[1, 0])
+    capsys.readouterr()
+    assert main(["sweep", str(spec), "--out", str(out), "--scheduler", scheduler]) == 1
+    io = capsys.readouterr()
+    assert "2 finished points skipped, 0 to run" in io.out and "1 diverged" in io.out
+    assert "diverged: DivergenceError: population E ran away" in io.err
     assert list(ds["mode"].values) == ["ok", "fail", "ok"] and ds["w"].dims == ("point",)
     from homeonet.sweep_figures import sweep_figures  # zip: each measure against each parameter along 'point'
 

@@ -40,7 +40,7 @@ def test_a_mechanism_of_the_other_network_is_a_one_line_error():
 def test_stimuli_are_noisy_exemplars_with_the_mean_input_rate():
     values = get_experiment("testbed").resolve()
     stim = stimulus(values)
-    pats = np.asarray(stim.patterns / Hz)
+    pats = np.array(stim.patterns / Hz)
     assert pats.shape == (values["n_classes"] * values["exemplars"], values["N_in"])
     assert np.bincount(stim.labels).tolist() == [values["exemplars"]] * values["n_classes"]
     # an exemplar moves active inputs, it does not add any: each pattern has the mean rate rate_in
@@ -80,7 +80,7 @@ def test_every_mechanism_and_perturbation_builds_and_runs(name, mechanism, pertu
             type(m) for m in net["inI"]._homeonet_mechanisms]
     if perturbation == "disinhibition":
         assert Disinhibition in protocols["IE"]
-    assert np.all(np.isfinite(np.asarray(E.v if name == "testbed" else E.r)))
+    assert np.all(np.isfinite(np.array(E.v if name == "testbed" else E.r)))
 
 
 def test_rate_test_bed_recovers_with_intrinsic_plasticity_and_not_without():

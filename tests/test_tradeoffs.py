@@ -227,6 +227,13 @@ def test_map_from_a_sweep_tables_figures_and_trajectories(tmp_path):
     assert (product["status"].values == "done").all()
     ds = from_sweep(product)
     assert ds["recovery_time"].dims == ("mechanism", "strength", "sensor_tau", "seed")
+    # a diverged point (status 'diverged') is a runaway of the map, not a missing one
+    marked = product.copy(deep=True)
+    marked["status"].values[0, 0] = "diverged"
+    cell = {"mechanism": str(marked["mechanism"].values[0]), "strength": float(marked["strength"].values[0]),
+            "seed": int(marked["seed"].values[0])}
+    assert float(from_sweep(marked)["runaway"].sel(**cell).squeeze()) == 1.0
+    assert float(ds["runaway"].sel(**cell).squeeze()) == 0.0
     assert ds["rate_end"].sel(mechanism="intrinsic_plasticity").notnull().sum() == 2 * 3
     traj, onset, target = sweep_trajectories(ds, tmp_path / "sweep" / "points", spec)
     assert {label for _, label in traj} == {"slow", "best", "too fast"} and onset == 1.0 and target == 5.0

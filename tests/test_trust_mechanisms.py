@@ -133,7 +133,7 @@ def _pooled(mech):
     mon = SpikeMonitor(E)
     net = Network(E, mon)
     net.run(200 * ms)
-    return np.asarray(mon.i[:]), np.asarray(mon.t[:] / ms)
+    return np.array(mon.i[:]), np.array(mon.t[:] / ms)
 
 
 @pytest.mark.parametrize("make", [lambda: hn.LateralInhibition(k=0.5 * mV / Hz),
@@ -156,6 +156,6 @@ def test_second_connect_initialises_only_the_new_synapses():
     S.connect(i=[0, 1], j=[0, 0])
     S.ss_k = 2.0                      # set by the user
     S.connect(i=[2], j=[1])
-    k = np.asarray(S.ss_k[:])
+    k = np.array(S.ss_k[:])
     assert np.all(k[:2] == 2.0)        # today: redrawn
     assert k[2] != 2.0 and k[2] >= 0

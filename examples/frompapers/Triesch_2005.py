@@ -37,7 +37,7 @@ rates = StateMonitor(layer, "r", record=True, dt=5 * ms)
 hn.simulate(Network(layer, rates), duration * second)
 
 late = rates.t > duration * second / 2
-y = np.asarray(rates.r[:, late] / Hz).ravel() / 100
+y = np.array(rates.r[:, late] / Hz).ravel() / 100
 print(f"mean output {y.mean():.3f} (target 0.1); gains {np.round(layer.ip_a[:], 2)}")
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.hist(y, bins=50, density=True, alpha=0.6, label="outputs, second half")

@@ -42,7 +42,7 @@ def run(protocol, keys):
     net = recurrent_ei(weight_cv=0.5, mechanisms_E=[ss], synapse_mechanisms=syn)
     res = hn.simulate(net, duration * second)
     EE = net["EE"]
-    amplitudes = np.asarray(EE.w[:] / mV) * np.asarray(net["E"].ss_s[:])[np.asarray(EE.j[:])]
+    amplitudes = np.array(EE.w[:] / mV) * np.array(net["E"].ss_s[:])[np.array(EE.j[:])]
     return amplitudes, res
 
 
