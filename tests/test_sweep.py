@@ -170,6 +170,12 @@ def test_a_failing_point_is_recorded_and_the_sweep_goes_on(scheduler, tmp_path, 
     assert list(ds["status"].values[:, 0]) == ["done", "failed", "done"]
     assert ds["error"].values[1, 0] == "RuntimeError: this point fails on purpose"
     assert np.isnan(ds["rate_end"].values[1, 0]) and np.isfinite(ds["rate_end"].values[[0, 2], 0]).all()
+    assert list(ds["mode"].values) == ["ok", "fail", "ok"] and ds["w"].dims == ("point",)
+    from homeonet.sweep_figures import sweep_figures  # zip: each measure against each parameter along 'point'
+
+    assert [p.name for p in sweep_figures(ds, tmp_path / "figs", formats=("png",))] == [
+        "sweep_rate_before.png", "sweep_rate_after.png", "sweep_rate_end.png"]
+    # the command line reports it and exits 1; the failed point is tried again
     assert main(["sweep", str(spec), "--out", str(tmp_path / "out"), "--scheduler", scheduler, "--quiet"]) == 1
     assert "failed: RuntimeError: this point fails on purpose" in capsys.readouterr().err
 
@@ -188,14 +194,6 @@ def test_a_diverged_point_is_a_result_kept_and_not_run_again(scheduler, tmp_path
     io = capsys.readouterr()
     assert "2 finished points skipped, 0 to run" in io.out and "1 diverged" in io.out
     assert "diverged: DivergenceError: population E ran away" in io.err
-    assert list(ds["mode"].values) == ["ok", "fail", "ok"] and ds["w"].dims == ("point",)
-    from homeonet.sweep_figures import sweep_figures  # zip: each measure against each parameter along 'point'
-
-    assert [p.name for p in sweep_figures(ds, tmp_path / "figs", formats=("png",))] == [
-        "sweep_rate_before.png", "sweep_rate_after.png", "sweep_rate_end.png"]
-    # the command line reports it and exits 1; the failed point is tried again
-    assert main(["sweep", str(spec), "--out", str(tmp_path / "out"), "--scheduler", scheduler, "--quiet"]) == 1
-    assert "failed: RuntimeError: this point fails on purpose" in capsys.readouterr().err
 
 
 def test_a_worker_killed_mid_sweep_still_gives_a_complete_sweep(scheduler, tmp_path):

@@ -229,8 +229,11 @@ def test_map_from_a_sweep_tables_figures_and_trajectories(tmp_path):
     assert ds["recovery_time"].dims == ("mechanism", "strength", "sensor_tau", "seed")
     # a diverged point (status 'diverged') is a runaway of the map, not a missing one
     marked = product.copy(deep=True)
-    marked["status"].values[0, 0] = "diverged"
-    cell = {"mechanism": str(marked["mechanism"].values[0]), "strength": float(marked["strength"].values[0]),
+    k = int(np.flatnonzero(marked["mechanism"].values == "intrinsic_plasticity")[-1])
+    status = marked["status"].values.astype(object)  # (a '<U4' array of 'done' holds no longer word)
+    status[k, 0] = "diverged"
+    marked["status"] = (marked["status"].dims, status.astype(str))
+    cell = {"mechanism": "intrinsic_plasticity", "strength": float(marked["strength"].values[k]),
             "seed": int(marked["seed"].values[0])}
     assert float(from_sweep(marked)["runaway"].sel(**cell).squeeze()) == 1.0
     assert float(ds["runaway"].sel(**cell).squeeze()) == 0.0
