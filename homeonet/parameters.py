@@ -300,7 +300,15 @@ class ParameterSet:
     def table(self, values: Mapping | None = None) -> str:
         """Lines ``name = value   accepted   meaning`` for ``homeonet list --params``."""
         values = values or self.defaults()
+        import textwrap
+
         rows = [(p.name, p.format(values[p.name]), p.accepted(), p.meaning + (" [structural]" if p.structural else ""))
                 for p in self.parameters]
-        w = [max(len(r[k]) for r in rows) for k in range(3)]
-        return "\n".join(f"{a:<{w[0]}}  {b:<{w[1]}}  {c:<{w[2]}}  {d}" for a, b, c, d in rows)
+        w = [max(len(r[k]) for r in rows) for k in range(2)]
+        w.append(min(max(len(r[2]) for r in rows), 40))  # a long list of choices wraps within its column
+        lines = []
+        for a, b, c, d in rows:
+            accepted = textwrap.wrap(c, w[2]) or [""]
+            lines.append(f"{a:<{w[0]}}  {b:<{w[1]}}  {accepted[0]:<{w[2]}}  {d}")
+            lines += [f"{'':<{w[0] + w[1] + 4}}{more}" for more in accepted[1:]]
+        return "\n".join(lines)

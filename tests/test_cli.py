@@ -138,3 +138,12 @@ def test_list_params_shows_each_parameter_with_unit_and_range(capsys):
     eta = next(line for line in out.splitlines() if line.startswith("eta "))
     assert "0.05 mV/Hz" in eta and ">= 0 mV/Hz" in eta and "learning rate" in eta
     assert main(["list", "--params", "nosuch"]) == 2
+    capsys.readouterr()
+    # a long list of choices wraps within its column instead of widening every line
+    assert main(["list", "--params", "testbed_rate"]) == 0
+    lines = capsys.readouterr().out.splitlines()[1:]
+    column = lines[0].index("a quantity")
+    assert max(len(line.split("  ")[0]) for line in lines) < 20 and all(len(line) < 250 for line in lines)
+    wrapped = [line for line in lines if line.startswith(" ")]
+    assert wrapped and all(line[:column].strip() == "" and line[column] != " " for line in wrapped)
+    assert "four_scales" in " ".join(wrapped)
