@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from homeonet._validate import HomeonetError, check_choice, check_count
+from homeonet._validate import HomeonetError, check_choice, check_count, check_seed
 
 from . import _util
 
@@ -396,6 +396,7 @@ def _folds(codes, cv, seed):
     from sklearn.model_selection import StratifiedKFold
 
     cv = check_count("cv", cv, minimum=2)
+    seed = check_seed("seed", seed)
     smallest = int(np.bincount(codes).min())
     if smallest < cv:
         raise HomeonetError(f"cv must be <= the number of samples of the rarest stimulus ({smallest}), got {cv}")
@@ -543,7 +544,7 @@ def mutual_information(responses, labels, n_bins=8, correction="panzeri-treves",
     if correction == "panzeri-treves":
         mi = mi - _pt_bias(joint)
     elif correction == "shuffle":
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed("seed", seed))
         mi = mi - np.mean([_plugin_mi(joint_counts(rng.permutation(codes))) for _ in range(n_shuffles)], axis=0)
     return float(mi[0]) if one else mi
 

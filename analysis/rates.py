@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from brian2 import Hz, ms, second
 
-from homeonet._validate import _shown, HomeonetError, check_choice, check_count, check_quantity
+from homeonet._validate import _shown, HomeonetError, check_choice, check_count, check_quantity, check_seed
 
 from . import _util
 
@@ -592,6 +592,7 @@ def count_correlation(indices, times=None, n=None, bin=50 * ms, t_start=0 * seco
     """
     idx, t, n, t0, width, nbins = _counts_window(indices, times, n, bin, t_start, t_stop, population)
     max_neurons = check_count("max_neurons", max_neurons, minimum=2)
+    seed = check_seed("seed", seed)
     who, b, c = _util.binned_counts(idx, t, n, t0, width, nbins)
     active = np.unique(who)
     if active.size < 2:

@@ -216,8 +216,11 @@ def check_seed(name: str, value) -> int:
     ------
     ParameterError
     """
-    seed = check_count(name, value, minimum=0)
-    if seed > 2 ** 32 - 1:
+    try:
+        seed = check_count(name, value, minimum=0)
+    except ParameterError:
+        seed = -1
+    if not 0 <= seed <= 2 ** 32 - 1:  # one message for every bad seed: the whole range
         raise ParameterError(f"{name} must be an integer in [0, {2 ** 32 - 1}] (Brian2's seed range), got {value!r}")
     return seed
 
@@ -243,7 +246,9 @@ def check_count(name: str, value, *, minimum: int = 1) -> int:
     HomeonetError
         When *value* is not an integer or is below *minimum*.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if isinstance(value, (bool, np.bool_)):  # True is not the count 1: refuse it, as check_quantity does
+        raise ParameterError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if not isinstance(value, numbers.Integral):
         if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
             value = int(value)
         else:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import DataFileError, ParameterError, check_choice
+from ._validate import DataFileError, ParameterError, check_choice, check_seed
 
 __all__ = ["Dataset", "DATASETS", "load"]
 
@@ -122,8 +122,7 @@ def load(name: str = "digits", *, split_seed: int = 0, test_fraction: float | No
     arXiv:2011.14439 (MNIST-1D).
     """
     check_choice("dataset", name, DATASETS)
-    if isinstance(split_seed, bool) or not isinstance(split_seed, (int, np.integer)) or split_seed < 0:
-        raise ParameterError(f"split_seed must be an integer >= 0, got {split_seed!r}")
+    split_seed = check_seed("split_seed", split_seed)
     if test_fraction is not None and not (isinstance(test_fraction, (int, float)) and 0 < test_fraction < 1):
         raise ParameterError(f"test_fraction must be a number in (0, 1), got {test_fraction!r}")
     source, licence = DATASETS[name]

@@ -62,7 +62,7 @@ import numpy as np
 from brian2 import (Function, Hz, Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray,
                     defaultclock, get_device, mV, ms, nS, pF, second)
 
-from homeonet._validate import HomeonetError, ParameterError, RunInterrupted, check_choice, check_count
+from homeonet._validate import HomeonetError, ParameterError, RunInterrupted, check_choice, check_count, check_seed
 from homeonet.mechanism import neuron_group, shared_clock, synapses
 from homeonet.mechanisms import IntrinsicPlasticity, WeightNormalization
 
@@ -260,7 +260,7 @@ def schedule(dataset, n_train=None, n_test=None, n_label=None, seed=0) -> Schedu
     if images.min() < 0 or images.max() > 1:
         raise ParameterError(f"dataset {d.name!r}: intensities must lie in [0, 1], got "
                              f"[{images.min():g}, {images.max():g}]")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed("seed", seed))
     order = np.concatenate([rng.permutation(n_train), np.arange(n_label), n_train + np.arange(n_test)])
     labels = np.concatenate([d.y_train[:n_train], d.y_test[:n_test]])[order]
     return Schedule(images, order, labels, n_train, n_label, n_test, tuple(d.shape), int(d.n_classes))
@@ -315,6 +315,7 @@ def build(sched: Schedule, variant="full", *, neurons=100, seed=0, **params):
     """
     variant = check_choice("variant", variant, VARIANTS)
     neurons = check_count("neurons", neurons, minimum=2)
+    seed = check_seed("seed", seed)
     p = _params(params)
     scales = SCALES[variant]
     dt = p["dt"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from brian2 import Hz, TimedArray, ms, second
 
-from homeonet._validate import HomeonetError, check_count, check_quantity
+from homeonet._validate import HomeonetError, check_count, check_quantity, check_seed
 
 __all__ = ["StimulusSet", "Schedule", "class_patterns", "orientation_tuned"]
 
@@ -83,7 +83,7 @@ class StimulusSet:
         duration = check_quantity("duration", duration, second, low=0 * second, low_open=True)
         gap = check_quantity("gap", gap, second, low=0 * second)
         baseline = check_quantity("baseline", baseline, Hz, low=0 * Hz)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(None if seed is None else check_seed("seed", seed))
         order = rng.integers(len(self.labels), size=n)
         pat = np.asarray(self.patterns / Hz)
         step = float(duration / second)
@@ -127,7 +127,7 @@ def class_patterns(n_classes=4, n_inputs=100, active_fraction=0.2, rate_on=40 * 
     active_fraction = check_quantity("active_fraction", active_fraction, 1, low=0, high=1, low_open=True)
     rate_on = check_quantity("rate_on", rate_on, Hz, low=0 * Hz)
     rate_off = check_quantity("rate_off", rate_off, Hz, low=0 * Hz)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed("seed", seed))
     k = max(1, int(round(active_fraction * n_inputs)))
     pat = np.full((n_classes, n_inputs), float(rate_off / Hz))
     for c in range(n_classes):

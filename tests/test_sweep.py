@@ -62,7 +62,7 @@ def spikes_of(folder, pid):
     ('[grid]\nw = {start = "1 mV", stop = "2 mV", num = 0}\n', "the range is empty"),
     ('[sample]\nn = 3\nw = {low = "2 mV", high = "1 mV"}\n', "the range is empty (low must be below high)"),
     ('[zip]\nw = ["1 mV", "2 mV"]\nfactor = [0.5]\n', "zip lists must have equal lengths"),
-    ('seeds = [1, -2]\n', "spec: seeds must be an integer >= 0, got -2"),
+    ('seeds = [1, -2]\n', "spec: seeds must be an integer in [0, 4294967295] (Brian2's seed range), got -2"),
     ('seeds = [1, 4294967296]\n', "seeds must be an integer in [0, 4294967295]"),
     ('measures = ["nope"]\n', "unknown measure 'nope'"),
     ('measures = [{function = "fano_factor", bins = "5 ms"}]\n', "unexpected keyword argument 'bins'"),
