@@ -16,7 +16,7 @@ from brian2 import Quantity, get_dimensions
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
 
 __all__ = ["HomeonetError", "ParameterError", "DataFileError", "OutputError", "DivergenceError", "RunInterrupted",
-           "check_quantity", "check_count", "check_choice", "check_bool", "check_seed", "unit_name"]
+           "check_quantity", "check_count", "check_choice", "check_bool", "check_seed", "check_path", "unit_name"]
 
 
 class HomeonetError(ValueError):
@@ -223,6 +223,32 @@ def check_seed(name: str, value) -> int:
     if not 0 <= seed <= 2 ** 32 - 1:  # one message for every bad seed: the whole range
         raise ParameterError(f"{name} must be an integer in [0, {2 ** 32 - 1}] (Brian2's seed range), got {value!r}")
     return seed
+
+
+def check_path(name: str, value):
+    """Check that *value* is a file-system path (a non-empty ``str`` or ``os.PathLike``) and return it as a Path.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name used in the error message.
+    value : str or os.PathLike
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ParameterError
+        Not a path (a number, None...), or an empty string.
+    """
+    import os
+    from pathlib import Path
+
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)) or not str(os.fspath(value)).strip():
+        raise ParameterError(f"{name} must be a path (a non-empty str or pathlib.Path), got {value!r}")
+    return Path(value)
 
 
 def check_count(name: str, value, *, minimum: int = 1) -> int:

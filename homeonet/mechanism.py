@@ -275,6 +275,9 @@ def _expand(mechanisms) -> list:
         seen.add(id(m))
         out.append(m)
 
+    if isinstance(mechanisms, (Mechanism, str)) or not hasattr(mechanisms, "__iter__"):
+        raise HomeonetError(f"mechanisms must be a list of homeonet Mechanism instances, got {mechanisms!r}"
+                            + (f"; write mechanisms=[{mechanisms.name}]" if isinstance(mechanisms, Mechanism) else ""))
     mechanisms = list(mechanisms)
     for m in mechanisms:
         if not isinstance(m, Mechanism):
@@ -293,7 +296,17 @@ def _expand(mechanisms) -> list:
 
 def _merge(base_model, parts, target: Target):
     """Merge contributions into the base model; return (Equations, parts)."""
-    base = Equations(base_model) if isinstance(base_model, str) else (base_model or Equations(""))
+    if isinstance(base_model, str):
+        try:
+            base = Equations(base_model)
+        except Exception as err:  # Brian2's parser: SyntaxError, EquationError, ValueError (multi-line texts)
+            detail = (str(getattr(err, "msg", None) or err).strip().splitlines() or [type(err).__name__])[0]
+            raise HomeonetError(f"model is not valid Brian2 equations ({type(err).__name__}: {detail}): "
+                                f"{base_model.strip()[:80]!r}") from None
+    elif base_model is None or isinstance(base_model, Equations):
+        base = base_model or Equations("")
+    else:
+        raise HomeonetError(f"model must be an equation string or brian2.Equations, got {type(base_model).__name__}")
     owner = {n: "the group's own equations" for n in base.names}
     eqs = base
     terms = {}
@@ -435,10 +448,17 @@ def _initialise(group, parts):
 
 def _parts(mechanisms, role, target):
     parts = []
-    for m in _expand(mechanisms):
+    expanded = _expand(mechanisms)
+    given = list(mechanisms)
+    for m in expanded:
         c = m.resolved(role, target)
         if c is not None:
             parts.append((m, c))
+        elif role == "synapses" and any(m is g for g in given):
+            # the user's own choice, not a dependency, and a neuron-side rule: on synapses it would do nothing
+            # (the converse is allowed: a synaptic rule such as InhibitorySTDP may be given to its neurons too)
+            raise HomeonetError(f"{m!r} contributes nothing to synapses (it could not act there): pass it to the "
+                                "neuron group, homeonet.neuron_group(..., mechanisms=[...])")
     return parts
 
 

@@ -29,7 +29,7 @@ from brian2 import Hz, PopulationRateMonitor, Quantity, SpikeMonitor, StateMonit
 from brian2.units.fundamentalunits import DIMENSIONLESS
 
 from ._io import read_netcdf, write_or_rescue
-from ._validate import DataFileError, HomeonetError, OutputError, ParameterError, check_quantity, unit_name
+from ._validate import DataFileError, HomeonetError, OutputError, ParameterError, check_path, check_quantity, unit_name
 from .units import format_quantity, split_quantity, to_quantity
 
 __all__ = ["Results", "load"]
@@ -319,7 +319,7 @@ class Results:
             The folder does not exist, *path* is a folder, or the write failed (the message names the
             rescue file, if one could be written).
         """
-        path = Path(path)
+        path = check_path("path", path)
         if not path.parent.is_dir():
             raise OutputError(f"path: folder {str(path.parent)!r} does not exist")
         if path.exists() and not path.is_file():
@@ -426,7 +426,7 @@ def load(path) -> Results:
     DataFileError
         No such file, or a file that is empty, corrupt, or not homeonet results (one line naming it).
     """
-    path = Path(path)
+    path = check_path("path", path)
     if not path.is_file():
         raise DataFileError(f"path: no results file {str(path)!r}")
     ds = read_netcdf(path, "results")

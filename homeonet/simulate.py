@@ -34,7 +34,8 @@ from brian2.core.variables import ArrayVariable
 from brian2.devices.device import reinit_devices, reset_device
 from tqdm.auto import tqdm
 
-from ._validate import DivergenceError, ParameterError, RunInterrupted, check_choice, check_quantity
+from ._validate import DivergenceError, ParameterError, RunInterrupted, check_bool, check_choice, check_quantity, \
+    check_seed
 from .results import Results
 from .units import format_quantity
 
@@ -482,7 +483,17 @@ def simulate(net, duration, *, progress=True, params=None, rate_bin=10 * ms, des
     The same seed gives the same spikes on one device and target; the numpy and Cython targets can
     draw random numbers in a different order, so spikes can differ between them for one seed.
     """
+    import brian2
+
+    if not isinstance(net, brian2.Network):
+        raise ParameterError(f"net must be a brian2.Network (e.g. Network(group, monitor)), got {type(net).__name__}")
     duration = check_quantity("duration", duration, second, low=0 * second, low_open=True)
+    if duration < defaultclock.dt:  # Brian2 would run no step at all
+        raise ParameterError(f"duration must be at least one time step ({format_quantity(defaultclock.dt)}), "
+                             f"got {format_quantity(duration)}")
+    progress = check_bool("progress", progress)
+    if "seed" in attrs:  # recorded with the results: a value Brian2's seed() would refuse is no seed
+        attrs["seed"] = check_seed("seed", attrs["seed"])
     rate_bin = check_quantity("rate_bin", rate_bin, second, low=0 * second, low_open=True)
     if rate_bin > duration:
         raise ParameterError(f"rate_bin must be at most the duration ({format_quantity(duration)}), "

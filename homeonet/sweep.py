@@ -97,9 +97,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from ._io import atomic_write
+from ._io import atomic_write, read_netcdf
 from ._validate import DataFileError, DivergenceError, HomeonetError, OutputError, ParameterError, check_choice, \
-    check_seed
+    check_path, check_seed
 from .parameters import Values
 from .units import parse_quantity, split_quantity
 
@@ -257,8 +257,8 @@ def load_spec(spec, *, device=None, target=None) -> Spec:
         try:
             with open(path, "rb") as f:
                 raw = tomllib.load(f)
-        except tomllib.TOMLDecodeError as err:
-            raise DataFileError(f"spec {str(path)!r} is not valid TOML: {err}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:  # TOML is UTF-8 text
+            raise DataFileError(f"spec {str(path)!r} is not valid TOML: {str(err).splitlines()[0]}") from None
         raw = json.loads(json.dumps(raw, default=str))
         paths, name = (str(path.resolve().parent),), path.stem
     elif isinstance(spec, dict):
@@ -723,8 +723,9 @@ def _client(scheduler, workers, say):
     if scheduler:
         try:
             client = Client(scheduler, timeout="30s")
-        except (OSError, TimeoutError) as err:
-            raise HomeonetError(f"--scheduler: cannot reach {scheduler!r} ({err})") from None
+        except (OSError, TimeoutError, ValueError) as err:  # ValueError: not an address ('tcp://HOST:PORT')
+            raise HomeonetError(f"--scheduler: cannot reach {scheduler!r} ({str(err).splitlines()[0]}); give the "
+                                "scheduler's address, e.g. tcp://HOST:8786") from None
         try:
             if workers:
                 say(f"dask: waiting for {workers} workers at {scheduler}")
@@ -1248,7 +1249,7 @@ def load_sweep(path) -> xr.Dataset:
     DataFileError
         No sweep there.
     """
-    path = Path(path)
+    path = check_path("path", path)
     if path.is_dir() and (path / PLAN_FILE).is_file():
         try:
             plan = json.loads((path / PLAN_FILE).read_text())
@@ -1257,7 +1258,11 @@ def load_sweep(path) -> xr.Dataset:
         return _assemble(path, plan)
     nc = path / PRODUCT_FILE if path.is_dir() else path
     if nc.is_file():
-        return xr.load_dataset(nc, engine="netcdf4")
+        ds = read_netcdf(nc, "sweep")
+        if "status" not in ds or "spec" not in ds.attrs:
+            raise DataFileError(f"{str(nc)!r} is a NetCDF file but not a homeonet sweep (no 'status' variable and "
+                                "'spec' attribute)")
+        return ds
     raise DataFileError(f"path: no sweep in {str(path)!r} (neither {PLAN_FILE} nor {PRODUCT_FILE})")
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from brian2 import Hz, Network, PoissonGroup, Quantity, SpikeMonitor, StateMonitor, get_dimensions, mV, ms, second
 
 from homeonet._validate import _shown, HomeonetError, check_count, check_quantity, unit_name
-from homeonet.mechanism import neuron_group, shared_clock, synapses
+from homeonet.mechanism import Mechanism, Target, neuron_group, shared_clock, synapses
 
 __all__ = ["AdditiveSTDP", "stdp_layer"]
 
@@ -141,8 +141,10 @@ def stdp_layer(mechanisms=(), N_in=100, N=5, rate_in=15 * Hz, stdp=None, modulat
     layer = neuron_group(N, "dv/dt = (-70*mV - v)/(20*ms) : volt", threshold="v > -54*mV", reset="v = -60*mV",
                          mechanisms=mechanisms, method="exact", name="E")
     layer.v = -70 * mV
+    on_synapses = [m for m in mechanisms  # the neuron-side rules act on E only
+                   if not isinstance(m, Mechanism) or m.synapses(Target.of(layer)) is not None]
     S = synapses(inputs, layer, stdp.model, on_pre=stdp.on_pre("v_post += w"), on_post=stdp.on_post,
-                 mechanisms=mechanisms, namespace=stdp.namespace, name="inE")
+                 mechanisms=on_synapses, namespace=stdp.namespace, name="inE")
     S.connect()
     S.w = "rand()*stdp_w_max"
     objects = [inputs, layer, S, SpikeMonitor(layer, name="spikes_E")]

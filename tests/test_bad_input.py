@@ -62,3 +62,68 @@ def test_every_seed_is_checked_against_brian2s_range(where, seed):
     with pytest.raises(HomeonetError) as err:
         SEEDED[where](seed)
     _one_line(err, "seed must be an integer in [0, 4294967295]")
+
+
+# -- kind: a wrong type reaching Python or Brian2 internals (a TypeError/AttributeError traceback) -------------
+
+def _group(mechanisms, model="dv/dt = -v/(10*ms) : volt"):
+    return hn.neuron_group(3, model, threshold="v > 10*mV + theta", reset="v = 0*mV", mechanisms=mechanisms)
+
+
+@pytest.mark.parametrize("call, needle", [
+    (lambda: _group(hn.IntrinsicPlasticity()), "mechanisms must be a list"),
+    (lambda: _group([hn.IntrinsicPlasticity()], model="dv/dt = -v/(10*ms : volt"), "model is not valid"),
+    (lambda: _group([hn.IntrinsicPlasticity()], model=3), "model must be"),
+    (lambda: hn.WeightNormalization(total=[1, 2]), "total"),
+    (lambda: hn.load(3), "path must be a path"),
+    (lambda: hn.load(None), "path must be a path"),
+    (lambda: hn.load_sweep(3), "path must be a path"),
+    (lambda: hn.simulate(None, 10 * ms), "net must be a brian2.Network"),
+    (lambda: hn.simulate(_group([]), 10 * ms), "net must be a brian2.Network"),
+])
+def test_a_wrong_type_is_a_one_line_error(call, needle):
+    with pytest.raises(HomeonetError) as err:
+        call()
+    _one_line(err, needle)
+
+
+def test_a_spec_that_is_not_text_is_a_one_line_error(tmp_path):
+    from homeonet.sweep import load_spec
+
+    spec = tmp_path / "binary.toml"
+    spec.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(HomeonetError) as err:
+        load_spec(spec)
+    _one_line(err, "not valid TOML")
+
+
+def test_a_netcdf_file_that_is_not_a_sweep_is_refused(tmp_path):
+    import xarray as xr
+
+    xr.Dataset({"a": ("x", np.arange(3))}).to_netcdf(tmp_path / "foreign.nc")
+    with pytest.raises(HomeonetError) as err:
+        hn.load_sweep(tmp_path / "foreign.nc")
+    _one_line(err, "not a homeonet sweep")
+
+
+@pytest.mark.parametrize("call, needle", [
+    (lambda net: hn.simulate(net, 10 * ms, progress="no"), "progress must be True or False"),
+    (lambda net: hn.simulate(net, 10 * ms, progress=False, seed=-1), "seed must be an integer"),
+    (lambda net: hn.simulate(net, 0.01 * ms, progress=False), "duration must be at least one time step"),
+])
+def test_simulate_checks_its_options_before_the_run(call, needle):
+    from brian2 import Network
+
+    with pytest.raises(HomeonetError) as err:
+        call(Network(_group([])))
+    _one_line(err, needle)
+
+
+# -- kind: a mechanism that could not act where it was given ---------------------------------------------------
+
+def test_a_neuron_rule_given_to_synapses_is_refused():
+    pre = hn.neuron_group(2, "dv/dt = -v/(10*ms) : volt", threshold="v > 1*mV", reset="v = 0*mV")
+    post = hn.neuron_group(2, "dv/dt = -v/(10*ms) : volt", threshold="v > 1*mV", reset="v = 0*mV")
+    with pytest.raises(HomeonetError) as err:
+        hn.synapses(pre, post, "w : volt", on_pre="v_post += w", mechanisms=[hn.IntrinsicPlasticity()])
+    _one_line(err, "contributes nothing to synapses", "neuron_group")

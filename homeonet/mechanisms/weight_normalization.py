@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from brian2 import Quantity, get_dimensions, second
 
 from .._validate import _shown, HomeonetError, ParameterError, check_choice, check_quantity, unit_name
@@ -55,7 +56,7 @@ class WeightNormalization(Mechanism):
 
     def __init__(self, total=1.0, norm=1, period=None, direction="incoming", weight="w", name=None):
         super().__init__(name)
-        if isinstance(total, str) or total is None:
+        if isinstance(total, (str, bool, list, tuple, dict)) or total is None or np.ndim(total):
             raise HomeonetError(f"total must be a weight > 0 (a number or quantity), got {_shown(total)}")
         self.total = check_quantity("total", total, Quantity(1, dim=get_dimensions(total)), low=0 * total,
                                     low_open=True)
