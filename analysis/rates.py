@@ -115,6 +115,8 @@ def population_rate(times, n, duration, bin=0.01 * second, t_start=0 * second):
     t1 = float(_util.seconds("duration", duration, allow_array=False))
     if not t1 > t0:
         raise HomeonetError(f"duration must end after t_start ({t0:g} s), got {t1:g} s")
+    if width > (t1 - t0) * (1 + 1e-9):  # one bin reaching past the end would divide its spikes by too long a time
+        raise HomeonetError(f"bin must fit at least once into the window ({t1 - t0:g} s), got {width:g} s")
     nbins = max(1, int(np.floor((t1 - t0) / width + 1e-9)))
     edges = t0 + width * np.arange(nbins + 1)
     counts, _ = np.histogram(_util.seconds("times", times), bins=edges)

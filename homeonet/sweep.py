@@ -95,13 +95,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from brian2 import Quantity
 import xarray as xr
 
 from ._io import atomic_write, read_netcdf
 from ._validate import DataFileError, DivergenceError, HomeonetError, OutputError, ParameterError, check_choice, \
     check_path, check_seed
 from .parameters import Values
-from .units import parse_quantity, split_quantity
+from .units import format_quantity, parse_quantity, split_quantity
 
 __all__ = ["Spec", "Measure", "load_spec", "run", "load_sweep", "compute_measures", "point_id", "NEEDS_DASK"]
 
@@ -112,6 +113,8 @@ NEEDS_DASK = "homeonet sweep needs dask.distributed: pip install 'homeonet[sweep
 PLAN_FILE, PRODUCT_FILE, POINTS_DIR, BINARIES_DIR = "sweep.json", "sweep.nc", "points", "binaries"
 #: Summary measures of :func:`homeonet.models.experiments.summarise`: name -> its key there.
 SUMMARY = {"rate_before": "before", "rate_after": "after", "rate_end": "end"}
+#: The most points one specification may have: more would take hours to validate, let alone to run.
+MAX_POINTS = 100_000
 _KEYS = ("experiment", "seeds", "measures", "set", "grid", "zip", "sample", "device", "target", "keep_results",
          "title")
 
@@ -262,7 +265,7 @@ def load_spec(spec, *, device=None, target=None) -> Spec:
         raw = json.loads(json.dumps(raw, default=str))
         paths, name = (str(path.resolve().parent),), path.stem
     elif isinstance(spec, dict):
-        raw = json.loads(json.dumps(spec, default=str))  # a plain, JSON-able copy
+        raw = json.loads(json.dumps(spec, default=_plain))  # a plain, JSON-able copy
     else:
         raise HomeonetError(f"spec must be a TOML file or a dict, got {type(spec).__name__}")
     unknown = sorted(set(raw) - set(_KEYS))
@@ -284,6 +287,7 @@ def load_spec(spec, *, device=None, target=None) -> Spec:
     grid = {}
     if mode == "grid":
         grid = {key: _values(params, key, entry, f"grid.{key}") for key, entry in _table(raw, "grid").items()}
+        _too_many(math.prod(len(v) for v in grid.values()), "grid")
         settings = [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
     elif mode == "zip":
         lists = {key: _values(params, key, entry, f"zip.{key}") for key, entry in _table(raw, "zip").items()}
@@ -322,6 +326,23 @@ def load_spec(spec, *, device=None, target=None) -> Spec:
     if len(set(ids)) != len(ids):
         raise HomeonetError("spec: two points have the same values and seed; remove the repeated value")
     return out
+
+
+def _plain(value):
+    """A Python value of a dict specification as its TOML text would be (``0.1*mV/Hz`` -> ``'0.1 mV/Hz'``)."""
+    if isinstance(value, Quantity):
+        return format_quantity(value, digits=17)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def _too_many(count, where):
+    if count > MAX_POINTS:
+        raise HomeonetError(f"spec {where}: {count:.3g} points, more than the {MAX_POINTS} one sweep may have; "
+                            "split it into several sweeps (they can share an output folder)")
 
 
 def _table(raw, key) -> dict:
@@ -383,6 +404,7 @@ def _values(params, name, entry, where) -> list:
         num = entry["num"]
         if isinstance(num, bool) or not isinstance(num, int) or num < 1:
             raise HomeonetError(f"spec {where}: the range is empty (num must be an integer >= 1, got {num!r})")
+        _too_many(num, where)
         start, stop = (_checked(params, name, entry[k], f"{where}.{k}") for k in ("start", "stop"))
         numbers = _spaced(float(np.asarray(start)), float(np.asarray(stop)), num, entry.get("scale", "linear"),
                           where)
@@ -393,6 +415,7 @@ def _values(params, name, entry, where) -> list:
     elif isinstance(entry, list):
         if not entry:
             raise HomeonetError(f"spec {where}: the list of values is empty")
+        _too_many(len(entry), where)
         values = [_checked(params, name, x, where) for x in entry]
     else:
         raise HomeonetError(f"spec {where}: give a list of values or a range {{start, stop, num}}, got {entry!r}")
@@ -424,6 +447,7 @@ def _sample(params, table) -> list:
     n, seed = table.pop("n", None), table.pop("seed", 0)
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise HomeonetError(f"spec sample.n must be an integer >= 1 (the number of settings), got {n!r}")
+    _too_many(n, "sample.n")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise HomeonetError(f"spec sample.seed must be an integer >= 0, got {seed!r}")
     if not table:

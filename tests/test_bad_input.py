@@ -127,3 +127,45 @@ def test_a_neuron_rule_given_to_synapses_is_refused():
     with pytest.raises(HomeonetError) as err:
         hn.synapses(pre, post, "w : volt", on_pre="v_post += w", mechanisms=[hn.IntrinsicPlasticity()])
     _one_line(err, "contributes nothing to synapses", "neuron_group")
+
+
+# -- kind: nonsense accepted and a wrong number returned (a window or bin beyond the data) ---------------------
+
+def test_a_bin_longer_than_the_window_is_refused():
+    # 5 spikes of 3 neurons in 1 s: one 2-s bin would report 5 / (3 x 2 s) = 0.83 Hz, half the true rate
+    with pytest.raises(HomeonetError) as err:
+        analysis.population_rate([0.1, 0.2, 0.3, 0.5, 0.9] * second, 3, 1 * second, bin=2 * second)
+    _one_line(err, "bin must fit at least once")
+
+
+def test_results_rates_refuse_a_window_beyond_the_run():
+    from brian2 import Network, PoissonGroup, SpikeMonitor
+
+    P = PoissonGroup(5, 50 * Hz)
+    results = hn.simulate(Network(P, SpikeMonitor(P)), 20 * ms, progress=False)
+    for window in ({"t_start": -1 * second}, {"t_stop": 1 * second}):
+        with pytest.raises(HomeonetError) as err:
+            results.rates(P.name, **window)
+        _one_line(err, "must lie within the run")
+
+
+# -- kind: absurd sizes that would hang before any error; valid Python values refused ---------------------------
+
+@pytest.mark.parametrize("section", [
+    {"grid": {"factor": {"start": 0.1, "stop": 1.0, "num": 10 ** 8}}},
+    {"grid": {"factor": {"start": 0.1, "stop": 1.0, "num": 400}, "onset": {"start": 0.1, "stop": 0.9, "num": 400}}},
+    {"sample": {"n": 10 ** 9, "factor": {"low": 0.1, "high": 1.0}}},
+])
+def test_a_sweep_of_absurd_size_is_refused_at_once(section):
+    from homeonet.sweep import load_spec
+
+    with pytest.raises(HomeonetError) as err:
+        load_spec({"experiment": "homeostasis", "seeds": [1], **section})
+    _one_line(err, "more than the 100000 one sweep may have")
+
+
+def test_a_dict_spec_takes_brian2_quantities():
+    from homeonet.sweep import load_spec
+
+    spec = load_spec({"experiment": "homeostasis", "seeds": [1], "grid": {"eta": [0.1 * mV / Hz, 0.05 * mV / Hz]}})
+    assert [float(v["eta"] / (mV / Hz)) for v in spec.values] == pytest.approx([0.1, 0.05])
