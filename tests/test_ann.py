@@ -1018,3 +1018,15 @@ def test_integer_inputs_are_refused():
             with pytest.raises(HomeonetError, match="floating-point") as info:
                 call(torch.ones(2, 4, dtype=dtype))
             assert "\n" not in str(info.value)
+
+
+def test_cnn_reads_out_where_features_are_and_refuses_too_many_poolings():
+    """The read-out sees the flattened pooled maps (a global average would discard position); more
+    blocks than 2x2 poolings fit in the image are refused in one line."""
+    for shape, positions in (((1, 8, 8), 2 * 2), ((1, 28, 28), 7 * 7)):
+        net = train_mod.build_model("none", shape, 10, model="cnn", hidden=(4, 6))
+        assert net.head.in_features == 6 * positions  # (a global average: 6)
+        logits, hidden = net(torch.zeros(3, *shape), return_hidden=True)
+        assert logits.shape == (3, 10) and [h.shape for h in hidden] == [(3, 4), (3, 6)]
+    with pytest.raises(HomeonetError, match=r"^hidden: 4 blocks pool a 8x8 image to nothing; use at most 3$"):
+        train_mod.build_model("none", (1, 8, 8), 10, model="cnn", hidden=(2, 2, 2, 2))
