@@ -620,9 +620,10 @@ def write_table(df, path):
 def _colors():
     from homeonet.models.testbed import MECHANISMS
 
-    from .figures import COLORS
+    from matplotlib import colormaps
 
-    cycle = list(COLORS["cycle"]) + ["#b03a2e", "#5d6d7e", "#a04000", "#1abc9c"]
+    # one distinct colour per mechanism: matplotlib's tab10, then the light shades of tab20
+    cycle = list(colormaps["tab10"].colors) + list(colormaps["tab20"].colors[1::2])
     return {m: cycle[k % len(cycle)] for k, m in enumerate(MECHANISMS)}
 
 

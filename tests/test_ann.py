@@ -514,6 +514,26 @@ def test_equinormalization_conv():
     assert torch.allclose(net(x), before, rtol=1e-4, atol=1e-5)
 
 
+def test_equinormalization_conv_then_linear_read_out_of_flattened_maps():
+    """The CNN's read-out takes the last maps flattened (channels x positions): each channel's block of
+    columns is its outgoing weight; the function is unchanged and a channel's in and out norms balance."""
+    torch.manual_seed(5)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                              torch.nn.Flatten(), torch.nn.Linear(4 * 4 * 4, 3))
+    with torch.no_grad():
+        net[0].weight.mul_(4.0)
+    x = torch.randn(5, 1, 8, 8)
+    before = net(x).detach()
+    for _ in range(10):
+        F.equi_normalize_([net[0].weight, net[4].weight], [net[0].bias, net[4].bias])
+    assert torch.allclose(net(x), before, rtol=1e-4, atol=1e-5)
+    n_in = net[0].weight.flatten(1).norm(dim=1)
+    n_out = net[4].weight.view(3, 4, -1).transpose(0, 1).flatten(1).norm(dim=1)
+    assert torch.allclose(n_in, n_out, rtol=1e-3)
+    with pytest.raises(HomeonetError, match=r"^weights\[1\] must take 4 inputs"):
+        F.equi_normalize_([net[0].weight, torch.zeros(3, 10)])
+
+
 # ---------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize("make", [
@@ -1018,3 +1038,15 @@ def test_integer_inputs_are_refused():
             with pytest.raises(HomeonetError, match="floating-point") as info:
                 call(torch.ones(2, 4, dtype=dtype))
             assert "\n" not in str(info.value)
+
+
+def test_cnn_reads_out_where_features_are_and_refuses_too_many_poolings():
+    """The read-out sees the flattened pooled maps (a global average would discard position); more
+    blocks than 2x2 poolings fit in the image are refused in one line."""
+    for shape, positions in (((1, 8, 8), 2 * 2), ((1, 28, 28), 7 * 7)):
+        net = train_mod.build_model("none", shape, 10, model="cnn", hidden=(4, 6))
+        assert net.head.in_features == 6 * positions  # (a global average: 6)
+        logits, hidden = net(torch.zeros(3, *shape), return_hidden=True)
+        assert logits.shape == (3, 10) and [h.shape for h in hidden] == [(3, 4), (3, 6)]
+    with pytest.raises(HomeonetError, match=r"^hidden: 4 blocks pool a 8x8 image to nothing; use at most 3$"):
+        train_mod.build_model("none", (1, 8, 8), 10, model="cnn", hidden=(2, 2, 2, 2))

@@ -655,7 +655,9 @@ def equi_normalize_(weights, biases=None, *, norm_type: float = 2.0, iterations:
     .. math::
         d_i = \left( \frac{\lVert W_{k+1}[:,i] \rVert_p}{\lVert W_k[i,:] \rVert_p} \right)^{1/2}
 
-    applied layer after layer (one sweep = one iteration). A unit whose incoming or outgoing
+    applied layer after layer (one sweep = one iteration). A linear layer that reads a convolution's
+    flattened maps (``in = channels x positions``, channel-major as ``torch.flatten`` gives) takes
+    each channel's block of columns as that channel's outgoing weights. A unit whose incoming or outgoing
     weights have a norm of at most *eps* (or a non-finite one) is left alone, :math:`d_i = 1`:
     its optimum is 0 or infinity, and the step toward it (a factor of 4.5e5 for a unit with
     all-zero incoming weights and eps 1e-12) would make the next gradient step diverge. Norms are
@@ -682,6 +684,10 @@ def equi_normalize_(weights, biases=None, *, norm_type: float = 2.0, iterations:
         factors = []
         for k in range(len(weights) - 1):
             w_in, w_out = weights[k], weights[k + 1]
+            if w_out.dim() == 2 and w_out.shape[1] != w_in.shape[0] and w_out.shape[1] % w_in.shape[0] == 0:
+                # a linear layer reading flattened maps (channel-major, as flatten gives): each channel's block
+                # of columns goes with it, as a convolution's kernel positions do (a view: changes reach w_out)
+                w_out = w_out.view(w_out.shape[0], w_in.shape[0], -1)
             if w_out.shape[1] != w_in.shape[0]:
                 raise HomeonetError(f"weights[{k + 1}] must take {w_in.shape[0]} inputs to follow "
                                     f"weights[{k}]; got shape {tuple(w_out.shape)}")

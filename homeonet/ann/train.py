@@ -243,7 +243,7 @@ class _Net(nn.Module):
                 hidden.append(h.mean(dim=(2, 3)) if self.conv else h)
             if self.conv:
                 h = self.pool(h)
-        out = self.head(h.mean(dim=(2, 3)) if self.conv else h)
+        out = self.head(h.flatten(1))
         return (out, hidden) if return_hidden else out
 
 
@@ -283,7 +283,8 @@ def build_model(norm: str, input_shape, n_classes: int, *, model: str = "mlp", h
     adaptive sigmoid, the layer includes its nonlinearity) and ``'none'``/``'equinorm'``
     (layer -> ReLU; equi-normalization acts on the weights between optimizer steps, see
     :func:`train`). The CNN has 3x3 convolutions with 2x2 max-pooling after each block and a
-    global-average-pooled linear read-out.
+    linear read-out of the last block's pooled feature maps, flattened (as LeNet: a global average
+    would discard where each feature is, and with it a third of the accuracy on MNIST).
 
     Parameters
     ----------
@@ -303,6 +304,12 @@ def build_model(norm: str, input_shape, n_classes: int, *, model: str = "mlp", h
     torch.nn.Module
         ``forward(x)`` returns logits; ``forward(x, return_hidden=True)`` returns
         ``(logits, [hidden activity of each block])``.
+
+    Raises
+    ------
+    HomeonetError
+        An unknown norm or model, hidden sizes that are not integers >= 1, a CNN on non-image input or
+        with more blocks than the image's poolings allow.
     """
     check_choice("norm", norm, NORMS)
     check_choice("model", model, MODELS)
@@ -313,11 +320,16 @@ def build_model(norm: str, input_shape, n_classes: int, *, model: str = "mlp", h
     if conv and len(input_shape) != 3:
         raise HomeonetError(f"model 'cnn' needs image inputs (C, H, W); got input shape {tuple(input_shape)}")
     n_in = input_shape[0] if conv else int(np.prod(input_shape))
+    # positions left after one 2x2 pooling per block
+    positions = int(np.prod([size // 2 ** len(hidden) for size in input_shape[1:]])) if conv else 1
+    if positions < 1:
+        raise HomeonetError(f"hidden: {len(hidden)} blocks pool a {input_shape[1]}x{input_shape[2]} image to nothing; "
+                            f"use at most {int(np.log2(min(input_shape[1:])))}")
     blocks = []
     for n_out in hidden:
         blocks.append(_block(n_in, int(n_out), norm, conv, norm_kwargs or {}))
         n_in = int(n_out)
-    return _Net(blocks, nn.Linear(n_in, n_classes), conv)
+    return _Net(blocks, nn.Linear(n_in * positions, n_classes), conv)
 
 
 def _weight_layers(net: _Net) -> list:
