@@ -459,7 +459,11 @@ def simulate(net, duration, *, progress=True, params=None, rate_bin=10 * ms, des
     max_rate : Quantity
         Population mean rate above which the run counts as runaway (default :data:`MAX_RATE`).
     **attrs
-        Further attributes of the results (``seed``, ``model``...).
+        Further attributes of the results (``seed``, ``model``...), recorded as given. ``seed`` is
+        recorded, not applied: seed Brian2 with ``brian2.seed(n)`` *before building* the network, so that
+        connectivity, initial values and the run's random numbers all follow from it (as ``homeonet
+        run`` and sweeps do), and pass the same ``seed=n`` here to record it. (Seeding again just before
+        the run would replay the stream that drew the connectivity as the run's noise.)
 
     Returns
     -------
