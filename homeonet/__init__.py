@@ -21,6 +21,25 @@ load_sweep
 """
 
 
+def _quiet_interrupt_while_starting():
+    """In the ``homeonet`` command, one Ctrl-C while it starts (importing Brian2 takes seconds) ends it quietly.
+
+    Python turns SIGINT into a ``KeyboardInterrupt`` whose traceback, raised inside some import, says
+    nothing to the user. Until :func:`homeonet.cli.main` installs Python's handler again, the command
+    (the console script, ``sys.argv[0]`` named ``homeonet``) leaves SIGINT to the system: the process
+    ends with the status of an interrupt (130 in a shell) and no traceback. Library users (a notebook,
+    a script) keep their ``KeyboardInterrupt``.
+    """
+    import os
+    import signal
+    import sys
+
+    if sys.argv and os.path.basename(sys.argv[0]) == "homeonet":
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+_quiet_interrupt_while_starting()
+
 
 def _map_checkout_folders():
     """In a source checkout, resolve ``homeonet.models`` / ``homeonet.analysis`` to ``models/`` and ``analysis/``.

@@ -10,6 +10,7 @@ import argparse
 import math
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -332,6 +333,8 @@ def main(argv=None) -> int:
     """
     from homeonet._validate import DivergenceError, HomeonetError, OutputError
 
+    if signal.getsignal(signal.SIGINT) is signal.SIG_DFL:  # left to the system while starting (homeonet/__init__)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv or os.environ.get("HOMEONET_DEBUG", "") not in ("", "0")
     argv = [a for a in argv if a != "--debug"]

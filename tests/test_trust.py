@@ -50,6 +50,21 @@ def test_simulate_interrupted_raises_with_results_marked_incomplete(sig):
     assert float(np.mean(res.rates("P") / Hz)) == pytest.approx(20, rel=0.2)
 
 
+def test_ctrl_c_while_the_command_starts_ends_it_quietly(tmp_path):
+    """One Ctrl-C while `homeonet` imports Brian2: exit by the interrupt, no traceback (today: 30 lines)."""
+    import shutil
+
+    script = shutil.which("homeonet", path=os.path.dirname(sys.executable)) or shutil.which("homeonet")
+    if script is None:
+        pytest.skip("the homeonet console script is not installed")
+    proc = subprocess.Popen([script, "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=tmp_path)
+    time.sleep(0.2)  # within the imports (seconds)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode in (-signal.SIGINT, 130) and "Traceback" not in err and out == ""
+
+
 def test_cli_run_interrupted_writes_marked_partial_results_and_exits_130(tmp_path):
     """One Ctrl-C before the perturbation: the summary says it was not reached (today: 'at 0.57 s', exit 0)."""
     cmd = [sys.executable, "-m", "homeonet", "run", "homeostasis", "--duration", "40s", "--target", "numpy",
