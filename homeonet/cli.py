@@ -7,17 +7,12 @@ and exit status 2 (no traceback).
 from __future__ import annotations
 
 import argparse
-import math
 import os
-import re
 import signal
 import sys
 from pathlib import Path
 
 __all__ = ["main", "parse_time"]
-
-_TIME_UNITS = {"s": 1.0, "second": 1.0, "seconds": 1.0, "ms": 1e-3, "msecond": 1e-3, "min": 60.0, "minute": 60.0,
-               "minutes": 60.0, "h": 3600.0, "hour": 3600.0, "hours": 3600.0, "": 1.0}
 
 
 class UsageError(Exception):
@@ -44,16 +39,19 @@ def parse_time(text: str, name: str = "--duration"):
     UsageError
         For anything that is not a positive, finite time.
     """
-    from brian2 import second
+    from brian2 import Quantity, have_same_dimensions, second
 
-    m = re.fullmatch(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf)\s*([A-Za-z]*)\s*", str(text))
-    hint = f"{name} must be a time > 0 such as '10s' or '500ms'"
-    if not m or m.group(2) not in _TIME_UNITS:
+    from homeonet.units import parse_quantity
+
+    hint = f"{name} must be a time > 0 such as '10s', '500ms' or '2min'"
+    try:
+        value = parse_quantity(text)  # the one parser of typed quantities (a bare number: seconds)
+    except ValueError as err:
+        raise UsageError(f"{hint}; got {text!r} ({err})") from None
+    value = value if isinstance(value, Quantity) else value * second
+    if not have_same_dimensions(value, second) or not value > 0 * second:
         raise UsageError(f"{hint}; got {text!r}")
-    value = float(m.group(1)) * _TIME_UNITS[m.group(2)]
-    if not math.isfinite(value) or value <= 0:
-        raise UsageError(f"{hint}; got {text!r}")
-    return value * second
+    return value
 
 
 def _seed(text):

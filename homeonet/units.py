@@ -116,7 +116,8 @@ def format_quantity(value, digits: int = 6) -> str:
 
 
 #: Unit names homeonet writes or users type that are not Brian2 names ("s" is Brian2's "second").
-_ALIASES = {"s": second, "sec": second, "min": 60 * second, "h": 3600 * second}
+_ALIASES = {"s": second, "sec": second, "seconds": second, "min": 60 * second, "minute": 60 * second,
+            "minutes": 60 * second, "h": 3600 * second, "hour": 3600 * second, "hours": 3600 * second}
 _SI_UNITS = {"m": DEFAULT_UNITS["metre"], "kg": DEFAULT_UNITS["kilogram"], "s": second, "A": DEFAULT_UNITS["amp"],
              "K": DEFAULT_UNITS["kelvin"], "mol": DEFAULT_UNITS["mole"], "cd": DEFAULT_UNITS["candle"]}
 

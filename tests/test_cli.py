@@ -66,6 +66,7 @@ def test_run_divisive_normalization_fits_naka_rushton(tmp_path, capsys):
     (["run", "nosuchmodel"], "MODEL must be one of"),
     (["run", "--device", "gpu"], "--device"),
     (["run", "--duration", "1ms"], "--duration must be a quantity in s >= 1 s"),      # shorter than the experiment needs
+    (["run", "--duration", "1us"], "--duration must be a quantity in s >= 1 s"),      # any Brian2 time unit is a time
     (["run", "divisive_normalization", "--duration", "5ms"], "duration must be"),
     (["run", "--set", "eta=1mV"], "eta"),                            # wrong unit
     (["run", "--set", "nosuch=1"], "unknown parameter 'nosuch'"),
