@@ -391,6 +391,35 @@ def _check_hooks_read(eqs, parts, texts, where):
                                 f"not act: use {hook} {_HOOK_USE.get(hook, 'in the model')}")
 
 
+def period_clock(period, group, owner) -> brian2.Clock:
+    """The :func:`shared_clock` of a mechanism's *period*, refused below the time step of *group*.
+
+    A period shorter than the group's step would add a clock of that period, and a run would take
+    more steps than the network has (a period of 1 ps runs forever).
+
+    Parameters
+    ----------
+    period : Quantity
+        The mechanism's update period.
+    group : brian2.Group
+        The group it acts on.
+    owner : str
+        Who has the period (the mechanism's name), for the message.
+
+    Raises
+    ------
+    ParameterError
+        A period shorter than the group's time step.
+    """
+    from ._validate import ParameterError
+
+    step = group.clock.dt
+    if period < step * (1 - 1e-9):
+        raise ParameterError(f"period of {owner} must be at least the time step of group {group.name!r} "
+                             f"({format_quantity(step)}), got {format_quantity(period)}")
+    return shared_clock(period)
+
+
 def shared_clock(dt) -> brian2.Clock:
     """The clock of period *dt* shared by every homeonet object of the active device.
 
@@ -434,7 +463,7 @@ def _install(group, parts, params=True, init=True):
         if init:
             _initialise(group, [(mech, c)])
         for op in c.operations:
-            clock = None if op.dt is None else shared_clock(op.dt)  # None: every step of the group's clock
+            clock = None if op.dt is None else period_clock(op.dt, group, mech.name)  # None: the group's own
             group.run_regularly(op.code, clock=clock, when=op.when, order=op.order,
                                 name=f"{group.name}_{mech.name}_{op.name}")
     group._homeonet_mechanisms = tuple(m for m, _ in parts)

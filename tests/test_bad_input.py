@@ -169,3 +169,18 @@ def test_a_dict_spec_takes_brian2_quantities():
 
     spec = load_spec({"experiment": "homeostasis", "seeds": [1], "grid": {"eta": [0.1 * mV / Hz, 0.05 * mV / Hz]}})
     assert [float(v["eta"] / (mV / Hz)) for v in spec.values] == pytest.approx([0.1, 0.05])
+
+
+# -- kind: a mechanism period shorter than the group's time step (the run would never end) ----------------------
+
+@pytest.mark.parametrize("make", [lambda: hn.IntrinsicPlasticity(target=5 * Hz, period=1e-6 * ms),
+                                  lambda: hn.SynapticScaling(target=5 * Hz, period=0.01 * ms),
+                                  lambda: hn.GlobalHomeostasis(gamma=5 * Hz, period=0.05 * ms)],
+                         ids=["operation", "scaling", "pool"])
+def test_a_period_below_the_time_step_is_refused_when_the_group_is_built(make):
+    from homeonet.models import LIF
+
+    mech = make()
+    with pytest.raises(HomeonetError) as err:
+        LIF().group(4, mechanisms=[mech], name="E")  # the default clock's step: 0.1 ms
+    _one_line(err, f"period of {mech.name} must be at least the time step of group 'E' (0.1 ms)")

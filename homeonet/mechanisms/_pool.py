@@ -27,7 +27,7 @@ import numpy as np
 from brian2 import NeuronGroup, Synapses, linked_var
 
 from .._validate import HomeonetError
-from ..mechanism import Mechanism, Target, shared_clock
+from ..mechanism import Mechanism, Target, period_clock
 
 __all__ = ["PooledMechanism"]
 
@@ -99,12 +99,12 @@ class PooledMechanism(Mechanism):
         prefix = name or f"{group.name}_{self.name}"
         namespace = dict(parts.get("namespace", {}))
         pool = NeuronGroup(1, parts["model"], method=parts.get("method", "exact"), namespace=namespace,
-                           clock=shared_clock(parts["dt"]) if parts.get("dt") is not None else None,
+                           clock=period_clock(parts["dt"], group, self.name) if parts.get("dt") is not None else None,
                            name=f"{prefix}_pool")
         for k, v in parts.get("init", {}).items():
             setattr(pool, k, v)
         for k, (code, dt) in enumerate(parts.get("operations", ())):
-            pool.run_regularly(code, clock=shared_clock(dt), when="end", name=f"{prefix}_pool_op{k}")
+            pool.run_regularly(code, clock=period_clock(dt, group, self.name), when="end", name=f"{prefix}_pool_op{k}")
         syn = Synapses(group, pool, parts.get("syn_model", ""), on_pre=parts.get("on_pre") or None,
                        namespace=namespace, name=f"{prefix}_reduce")
         syn.connect(i=np.arange(n), j=np.zeros(n, dtype=int))
