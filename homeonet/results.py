@@ -438,4 +438,25 @@ def load(path) -> Results:
     if "homeonet_version" not in ds.attrs or "duration" not in ds.attrs:
         raise DataFileError(f"{str(path)!r} is a NetCDF file but not homeonet results (no 'homeonet_version' "
                             "and 'duration' attributes)")
+    _check_spikes(ds, path)
     return Results(ds)
+
+
+def _check_spikes(ds, path):
+    """Refuse (one line naming the file) spike data that no run writes: times outside [0, duration] or not
+    finite, indices outside the population."""
+    duration = float(ds.attrs["duration"])
+    for name in ds.data_vars:
+        if not name.startswith("spike_index_"):
+            continue
+        pop = name[len("spike_index_"):]
+        i = np.asarray(ds[name].values)
+        t = np.asarray(ds[f"spike_time_{pop}"].values) if f"spike_time_{pop}" in ds else np.zeros(0)
+        n = ds[name].attrs.get("n_neurons")
+        bad = ("times that are not finite" if not np.all(np.isfinite(t)) else
+               "times outside the run" if t.size and (t.min() < 0 or t.max() > duration * (1 + 1e-9) + 1e-12) else
+               "neuron indices outside the population" if i.size and n is not None and (i.min() < 0 or i.max() >= n)
+               else None)
+        if bad:
+            raise DataFileError(f"{str(path)!r}: spikes of {pop} hold {bad} (duration {duration:g} s"
+                                f"{'' if n is None else f', {int(n)} neurons'}); the file was not written by a run")

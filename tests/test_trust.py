@@ -211,6 +211,24 @@ def test_foreign_netcdf_is_refused(tmp_path, capsys):
     assert main(["figures", str(path)]) == 2
 
 
+@pytest.mark.parametrize("change, needle", [
+    (lambda ds: ds["spike_time_E"].values.__setitem__(0, np.nan), "times that are not finite"),
+    (lambda ds: ds["spike_time_E"].values.__setitem__(0, 99.0), "times outside the run"),
+    (lambda ds: ds["spike_index_E"].values.__setitem__(0, 10 ** 6), "neuron indices outside the population")])
+def test_spike_data_no_run_writes_is_refused_naming_the_file(tmp_path, capsys, change, needle):
+    net = recurrent_ei(N_E=40, N_I=10)
+    ds = hn.simulate(net, 300 * ms, progress=False).dataset.copy(deep=True)
+    assert ds.sizes["spike_E"] > 0
+    change(ds)
+    path = tmp_path / "edited.nc"
+    ds.to_netcdf(path)
+    with pytest.raises(hn.HomeonetError, match=needle):
+        hn.load(path)
+    assert main(["figures", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "edited.nc" in err and needle in err and err.count("\n") == 1
+
+
 @pytest.mark.parametrize("args", [["run", "--out", ""], ["figures", "x.nc", "--out", ""]])
 def test_empty_out_is_an_error(args, capsys):
     assert main(args) == 2
