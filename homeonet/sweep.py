@@ -315,6 +315,7 @@ def load_spec(spec, *, device=None, target=None) -> Spec:
             raise ParameterError(f"spec point {where}: {err}" if where else f"spec: {err}") from None
     seeds = _seeds(raw.get("seeds", [1]))
     measures = _measures(raw.get("measures"), exp)
+    _check_measure_times(measures, values)
     device = check_choice("spec: device", device or raw.get("device", "runtime"), ("runtime", "cpp_standalone"))
     target = check_choice("spec: target", target or raw.get("target", "auto"), ("auto", "numpy", "cython"))
     keep = raw.get("keep_results", True)
@@ -555,6 +556,27 @@ def _measures(entries, exp):
     if repeated:
         raise HomeonetError(f"spec: measure {repeated[0]!r} is named twice")
     return tuple(out)
+
+
+#: Keyword arguments of analysis functions that are times within the run.
+_TIME_KWARGS = ("t_start", "t_stop")
+
+
+def _check_measure_times(measures, values):
+    """A measure's ``t_start``/``t_stop`` must be times within every point's run (else its value is NaN or 0)."""
+    from brian2 import Quantity, have_same_dimensions, second
+
+    for m in measures or ():
+        for key, value in m.kwargs:
+            if key not in _TIME_KWARGS:
+                continue
+            if not isinstance(value, Quantity) or not have_same_dimensions(value, second):
+                raise ParameterError(f"spec: measure {m.name!r}: {key} must be a time such as '4 s', got {value!r}")
+            shortest = min((v["duration"] for v in values if "duration" in v), default=None)
+            if value < 0 * second or (shortest is not None and value > shortest):
+                within = "0 s or later" if shortest is None else f"0 s to {format_quantity(shortest)}"
+                raise ParameterError(f"spec: measure {m.name!r}: {key} must be within the run ({within}), "
+                                     f"got {format_quantity(value)}")
 
 
 def _kwarg(value):

@@ -70,6 +70,10 @@ def spikes_of(folder, pid):
     ('colour = "red"\n', "unknown key 'colour'"),
     ('[set]\nduration = "100 ms"\n', "spec set.duration: duration must be a quantity in ms >= 400 ms"),
     ('[grid]\nonset = [0.5, 0.95]\n', "spec point onset=0.95: duration must be >= 4 s for sweep_models:tiny"),
+    ('measures = [{function = "fano_factor", t_start = "4 mV"}]\n',
+     "measure 'fano_factor': t_start must be a time such as '4 s'"),
+    ('[grid]\nduration = ["400 ms", "1 s"]\n[[measures]]\nfunction = "fano_factor"\nt_start = "0.5 s"\n',
+     "measure 'fano_factor': t_start must be within the run (0 s to 400 ms), got 500 ms"),
 ])
 def test_bad_specifications_are_one_line_errors_before_any_work(tmp_path, capsys, body, needle):
     spec = write_spec(tmp_path / "bad.toml", body)
