@@ -34,6 +34,7 @@ def poisson_input(N, rate, name="poissongroup*"):
     rate = check_quantity("rate", rate, Hz, low=0 * Hz, allow_array=True)
     if np.ndim(rate) and np.shape(rate) != (N,):
         raise HomeonetError(f"rate must be a scalar or have shape ({N},), got shape {np.shape(rate)}")
+    _check_peak_rate("rate", np.max(rate))
     return PoissonGroup(N, rates=rate, name=name)
 
 
@@ -61,8 +62,21 @@ def modulated_input(N, rate, modulation: TimedArray, name="poissongroup*"):
     N = check_count("N", N)
     rate = check_quantity("rate", rate, Hz, low=0 * Hz)
     _checked_modulation(modulation)
+    _check_peak_rate("rate x modulation", rate * float(np.max(modulation.values)))
     return PoissonGroup(N, rates="rate0 * modulation(t)", name=name,
                         namespace={"rate0": rate, "modulation": modulation})
+
+
+def _check_peak_rate(what, peak):
+    """A Poisson group fires at most once per time step: a higher rate would be silently cut to 1/dt."""
+    from brian2 import defaultclock
+
+    from homeonet._validate import ParameterError
+    from homeonet.units import format_quantity
+
+    if peak * defaultclock.dt > 1:
+        raise ParameterError(f"{what} must stay at or below 1/dt = {format_quantity(1 / defaultclock.dt)} (one "
+                             f"spike per time step, where a PoissonGroup saturates), reaches {format_quantity(peak)}")
 
 
 def _checked_modulation(modulation):
@@ -94,7 +108,10 @@ def stimulus_input(schedule, modulation=None, name="poissongroup*"):
     n = schedule.rates.values.shape[1]
     namespace = {"stimulus": schedule.rates}
     rates = "stimulus(t, i)"
+    peak = float(np.max(schedule.rates.values, initial=0.0)) * Hz
     if modulation is not None:
         namespace["modulation"] = _checked_modulation(modulation)
         rates += " * modulation(t)"
+        peak = peak * float(np.max(modulation.values, initial=0.0))
+    _check_peak_rate("the stimulus rates" + (" x modulation" if modulation is not None else ""), peak)
     return PoissonGroup(n, rates=rates, name=name, namespace=namespace)

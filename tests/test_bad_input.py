@@ -194,3 +194,24 @@ def test_bounds_that_pin_the_factor_at_one_are_refused(make, names):
     with pytest.raises(HomeonetError) as err:
         make()
     _one_line(err, f"{names} must not both be 1")
+
+
+# -- kind: a Poisson rate beyond one spike per time step (Brian2 would cut it to 1/dt without a word) ------------
+
+@pytest.mark.parametrize("make, needle", [
+    (lambda: __import__("homeonet.models", fromlist=["x"]).poisson_input(3, 1e12 * Hz), "rate must stay"),
+    (lambda: __import__("homeonet.models", fromlist=["x"]).modulated_input(
+        3, 20 * Hz, __import__("brian2").TimedArray([1.0, 1e300], dt=1 * second)), "rate x modulation must stay")])
+def test_a_poisson_rate_above_one_spike_per_step_is_refused(make, needle):
+    with pytest.raises(HomeonetError) as err:
+        make()
+    _one_line(err, needle, "1/dt = 10000 Hz")
+
+
+@pytest.mark.parametrize("setting", ["rate_in=1e12Hz", "factor=1e300"])
+def test_the_command_refuses_input_rates_beyond_one_spike_per_step(setting, capsys, tmp_path):
+    from homeonet.cli import main
+
+    assert main(["run", "--set", setting, "--duration", "1s", "--out", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "1/dt = 10000 Hz" in err and err.count("\n") == 1 and not any(tmp_path.iterdir())
