@@ -391,6 +391,23 @@ def _check_hooks_read(eqs, parts, texts, where):
                                 f"not act: use {hook} {_HOOK_USE.get(hook, 'in the model')}")
 
 
+#: Names under which mechanisms keep their set point of a rate.
+SET_POINTS = ("target", "gamma")
+
+
+def _check_set_point(mech, group) -> None:
+    """A rate set point above one spike per time step of *group* can never be reached: the mechanism would
+    push its hook without end (target=1e9 Hz gave thresholds of -1e307 V)."""
+    from ._validate import ParameterError
+
+    step = group.clock.dt
+    for name in SET_POINTS:
+        value = getattr(mech, name, None)
+        if isinstance(value, Quantity) and value.dim == brian2.Hz.dim and value * step > 1:
+            raise ParameterError(f"{name} of {mech.name} must be at most 1/dt = {format_quantity(1 / step)} "
+                                 f"(one spike per time step of group {group.name!r}), got {format_quantity(value)}")
+
+
 def period_clock(period, group, owner) -> brian2.Clock:
     """The :func:`shared_clock` of a mechanism's *period*, refused below the time step of *group*.
 
@@ -548,6 +565,7 @@ def neuron_group(N, model, *, mechanisms=(), threshold=None, reset=None, rate=No
                                **kwargs)
     group._homeonet_target = target
     for mech, _ in parts:
+        _check_set_point(mech, group)
         mech.validate(group, "neurons")
     _install(group, parts)
     for mech, _ in parts:

@@ -215,3 +215,15 @@ def test_the_command_refuses_input_rates_beyond_one_spike_per_step(setting, caps
     assert main(["run", "--set", setting, "--duration", "1s", "--out", str(tmp_path), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "1/dt = 10000 Hz" in err and err.count("\n") == 1 and not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("make", [lambda: hn.IntrinsicPlasticity(target=1e9 * Hz),
+                                  lambda: hn.SynapticScaling(target=1e9 * Hz),
+                                  lambda: hn.GlobalHomeostasis(gamma=1e5 * Hz)], ids=["ip", "scaling", "global"])
+def test_a_set_point_beyond_one_spike_per_step_is_refused_when_the_group_is_built(make):
+    from homeonet.models import LIF
+
+    mech = make()
+    with pytest.raises(HomeonetError) as err:
+        LIF().group(4, mechanisms=[mech], name="E")
+    _one_line(err, f"of {mech.name} must be at most 1/dt = 10000 Hz (one spike per time step of group 'E')")
