@@ -186,16 +186,6 @@ def test_a_period_below_the_time_step_is_refused_when_the_group_is_built(make):
     _one_line(err, f"period of {mech.name} must be at least the time step of group 'E' (0.1 ms)")
 
 
-# -- kind: bounds that pin a mechanism's variable (it could not act) ----------------------------------------------
-
-@pytest.mark.parametrize("make, names", [(lambda: hn.SynapticScaling(s_min=1, s_max=1), "s_min and s_max"),
-                                         (lambda: hn.GlobalHomeostasis(G_min=1, G_max=1.0), "G_min and G_max")])
-def test_bounds_that_pin_the_factor_at_one_are_refused(make, names):
-    with pytest.raises(HomeonetError) as err:
-        make()
-    _one_line(err, f"{names} must not both be 1")
-
-
 # -- kind: a Poisson rate beyond one spike per time step (Brian2 would cut it to 1/dt without a word) ------------
 
 @pytest.mark.parametrize("make, needle", [

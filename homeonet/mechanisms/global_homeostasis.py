@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from brian2 import Hz, ms, second
 
-from .._validate import HomeonetError, ParameterError, check_quantity
+from .._validate import HomeonetError, check_quantity
 from ..mechanism import Contribution, Target
 from ._pool import PooledMechanism
 from .rate_sensor import sensor_or_default
@@ -88,8 +88,6 @@ class GlobalHomeostasis(PooledMechanism):
         self.tau_G = check_quantity("tau_G", tau_G, second, low=0 * second, low_open=True)
         self.G_min = float(check_quantity("G_min", G_min, 1, low=0, high=1, low_open=True))
         self.G_max = float(check_quantity("G_max", G_max, 1, low=1))
-        if self.G_min == self.G_max:  # both 1: the gain could not move, the mechanism could not act
-            raise ParameterError(f"G_min and G_max must not both be 1 (the gain could not change from 1)")
         if hook is not None and (not isinstance(hook, str) or not hook.isidentifier()):
             raise HomeonetError(f"hook must be a hook name (e.g. 'gain') or None, got {hook!r}")
         self.hook = hook

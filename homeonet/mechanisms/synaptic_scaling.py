@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from brian2 import Hz, ms, second
 
-from .._validate import HomeonetError, ParameterError, check_bool, check_choice, check_quantity
+from .._validate import HomeonetError, check_bool, check_choice, check_quantity
 from ..mechanism import Contribution, Mechanism, Operation, Target
 from .rate_sensor import sensor_or_default
 
@@ -82,8 +82,6 @@ class SynapticScaling(Mechanism):
         self.period = check_quantity("period", period, second, low=0 * second, low_open=True)
         self.s_min = float(check_quantity("s_min", s_min, 1, low=0, high=1))
         self.s_max = float(check_quantity("s_max", s_max, 1, low=1))
-        if self.s_min == self.s_max:  # both 1: the scaling factor could not move, the mechanism could not act
-            raise ParameterError(f"s_min and s_max must not both be 1 (the scaling factor could not change from 1)")
         self.mode = check_choice("mode", mode, ("uniform", "divergent"))
         self.divergence = float(check_quantity("divergence", divergence, 1, low=0))
         self.inhibitory = check_bool("inhibitory", inhibitory)
