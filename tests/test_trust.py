@@ -25,10 +25,18 @@ def _poisson_net(n=50, rate=20 * Hz, record=True):
     return Network(G, SpikeMonitor(G, record=record, name="spikes_P"))
 
 
-def _interrupt_after(seconds, sig=signal.SIGINT):
-    timer = threading.Timer(seconds, os.kill, (os.getpid(), sig))
-    timer.start()
-    return timer
+def _interrupt_once_running(net, sig, at=0.2 * second):
+    """Send *sig* to this process once the run has reached *at* (a wall-clock timer could fire before the run
+    starts on a loaded machine, where no handler of the run is installed yet)."""
+    from brian2 import NetworkOperation
+
+    def send(t):
+        if t >= at and not send.sent:
+            send.sent = True
+            os.kill(os.getpid(), sig)
+
+    send.sent = False
+    net.add(NetworkOperation(send, dt=10 * ms))
 
 
 # -- 1. complete, or clearly incomplete ---------------------------------------------------------------------
@@ -36,10 +44,9 @@ def _interrupt_after(seconds, sig=signal.SIGINT):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_simulate_interrupted_raises_with_results_marked_incomplete(sig):
     net = _poisson_net(n=2000)
-    timer = _interrupt_after(1.5, sig)
+    _interrupt_once_running(net, sig)
     with pytest.raises(RunInterrupted) as stop:
         hn.simulate(net, 10_000 * second, progress=False)
-    timer.cancel()
     res = stop.value.results
     assert isinstance(stop.value, KeyboardInterrupt)          # code that does not handle it stops as on Ctrl-C
     assert res is not None and not res.complete and res.dataset.attrs["complete"] == 0
