@@ -37,7 +37,7 @@ from brian2 import Equations, Quantity, get_dimensions
 from brian2.units.fundamentalunits import DIMENSIONLESS
 from brian2.utils.stringtools import word_substitute
 
-from ._validate import HomeonetError, unit_name
+from ._validate import HomeonetError, ParameterError, unit_name
 from .units import format_quantity, unit_string
 
 __all__ = ["Operation", "Contribution", "Target", "Mechanism", "neuron_group", "synapses", "connect",
@@ -398,8 +398,6 @@ SET_POINTS = ("target", "gamma")
 def _check_set_point(mech, group) -> None:
     """A rate set point above one spike per time step of *group* can never be reached: the mechanism would
     push its hook without end (target=1e9 Hz gave thresholds of -1e307 V)."""
-    from ._validate import ParameterError
-
     step = group.clock.dt
     for name in SET_POINTS:
         value = getattr(mech, name, None)
@@ -428,8 +426,6 @@ def period_clock(period, group, owner) -> brian2.Clock:
     ParameterError
         A period shorter than the group's time step.
     """
-    from ._validate import ParameterError
-
     step = group.clock.dt
     if period < step * (1 - 1e-9):
         raise ParameterError(f"period of {owner} must be at least the time step of group {group.name!r} "
@@ -699,8 +695,6 @@ def check_expression(name: str, expr) -> str:
         Not a string, empty, or not valid Brian2 expression syntax (e.g. ``'foo +* bar'``, ``'t >>> 3'``).
     """
     from brian2.parsing.rendering import NodeRenderer
-
-    from ._validate import ParameterError
 
     if not isinstance(expr, str) or not expr.strip():
         raise ParameterError(f"{name} must be a Brian2 expression string, got {expr!r}")
