@@ -127,6 +127,13 @@ def window(t, t_start, t_stop, default_stop=None):
     return t0, t1
 
 
+def onset_within(t, t_on, name="onset") -> None:
+    """Refuse an onset after the last sample *t*: a measure after it would read as "never" (NaN) or "none"."""
+    if t.size == 0 or t_on > t[-1] + 1e-12:
+        last = f"the last sample ({t[-1]:g} s)" if t.size else "a sample (there are none)"
+        raise HomeonetError(f"{name} must be at or before {last}, got {t_on:g} s")
+
+
 def positive_time(name, value, *, allow_zero=False):
     """A scalar time in seconds, > 0 (or >= 0)."""
     v = float(seconds(name, value, allow_array=False))

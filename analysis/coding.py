@@ -84,6 +84,12 @@ def response_matrix(results, schedule=None, population=None, *, onsets=None, lab
     labels : numpy.ndarray
         Label of each presentation.
 
+    Raises
+    ------
+    HomeonetError
+        Missing or inconsistent schedule arguments, an unknown population, or a window that ends
+        after the run (its spikes were never recorded: it would read as silence).
+
     References
     ----------
     Dayan P, Abbott LF (2001) Theoretical Neuroscience, ch. 3 (neural decoding). MIT Press.
@@ -124,9 +130,15 @@ def response_matrix(results, schedule=None, population=None, *, onsets=None, lab
     # 1 ns slack so that a sample or spike on a window edge (0.1 + 0.05 != 0.15 in floats) falls in [start, stop)
     starts, stops = on + off - 1e-9, on + off + w - 1e-9
 
-    from brian2 import SpikeMonitor
+    from brian2 import SpikeMonitor, second
 
     is_results = hasattr(results, "dataset") and hasattr(results, "populations")
+    # a window past the end of the run would count the spikes nobody recorded as silence
+    end = (float(results.duration / second) if is_results
+           else float(results.clock.t / second) if isinstance(results, SpikeMonitor) else None)
+    if end is not None and stops[-1] > end + 1e-9:
+        raise HomeonetError(f"onsets must leave every response window inside the run (it ends at {end:g} s), "
+                            f"the last window ends at {stops[-1] + 1e-9:g} s")
     if isinstance(results, SpikeMonitor) or (is_results and (population in results.populations
                                                             or (population is None and results.populations))):
         idx, t, n, _, _ = _util.spikes(results, population=population)

@@ -325,6 +325,12 @@ def recovery_time(times, rate, target, onset, tolerance=0.1, hold=None):
         Recovery time(s) after *onset*; NaN where the rate never recovers. A
         Quantity when *times* is one, seconds otherwise.
 
+    Raises
+    ------
+    HomeonetError
+        Inputs of the wrong shape or unit, an *onset* after the last sample, or a *hold*
+        longer than the record after the onset (the answer would read as "never recovered").
+
     References
     ----------
     Turrigiano GG, Leslie KR, Desai NS, Rutherford LC, Nelson SB (1998) Activity-dependent scaling of
@@ -355,15 +361,16 @@ def recovery_time(times, rate, target, onset, tolerance=0.1, hold=None):
         raise HomeonetError(f"target must be a single rate > 0, got {_shown(target)}")
     tol = _util.fraction("tolerance", tolerance, low=0, high=np.inf, low_open=True)
     t_on = float(_util.seconds("onset", onset, allow_array=False))
+    _util.onset_within(t, t_on)
     h = None if hold is None else _util.positive_time("hold", hold, allow_zero=True)
+    if h is not None and h > t[-1] - t_on + 1e-12:  # no stretch of the record could hold that long
+        raise HomeonetError(f"hold must be at most the record after the onset ({t[-1] - t_on:g} s), got {h:g} s")
     one_d = r.ndim == 1
     r2 = r.reshape(t.size, -1)
     start = int(np.searchsorted(t, t_on - 1e-12))
     ts, inside = t[start:], np.abs(r2[start:] - float(tgt)) <= tol * float(tgt) + 1e-12
     L = ts.size
-    if L == 0:
-        out = np.full(r2.shape[1], np.nan)
-    elif h is None:
+    if h is None:
         rev = ~inside[::-1]
         any_out = rev.any(axis=0)
         k = np.where(any_out, L - np.argmax(rev, axis=0), 0)

@@ -185,8 +185,12 @@ def overshoot(times, rate, target, onset, probe=None):
     Returns
     -------
     float
-        Relative overshoot (>= 0; NaN without samples after the onset, or when the probe window sits
-        exactly on the target).
+        Relative overshoot (>= 0; NaN when the probe window sits exactly on the target).
+
+    Raises
+    ------
+    HomeonetError
+        Inputs of the wrong shape or unit, or an *onset* after the last sample.
 
     References
     ----------
@@ -208,9 +212,8 @@ def overshoot(times, rate, target, onset, probe=None):
     if tgt.ndim or not tgt > 0:
         raise HomeonetError(f"target must be a single rate > 0, got {target!r}")
     t_on = float(_util.seconds("onset", onset, allow_array=False))
+    _util.onset_within(t, t_on)
     after = t >= t_on - 1e-12
-    if not after.any():
-        return math.nan
     ta, ra = t[after], r[after]
     p = (ta[-1] - t_on) / 10 if probe is None else _util.positive_time("probe", probe)
     first = ra[ta < t_on + max(p, 1e-12)]

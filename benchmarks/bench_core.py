@@ -8,12 +8,14 @@ neuron, as many Poisson inputs as neurons, in-degrees 40 E + 10 I + 100 inputs),
 2. the same network from ``homeonet.models.recurrent_ei`` without mechanisms (the baseline),
 3. + intrinsic plasticity on E with eta = 0 (the mechanism runs, the activity is unchanged),
 4. + intrinsic plasticity regulating E to 5 Hz,
-5. the ready-made "four scales" experiment (intrinsic plasticity, synaptic scaling, deferred
-   inhibitory STDP and a global factor) with ``plastic=False``: every learning rate 0 and every bound
-   1, so the mechanisms run but leave the activity unchanged: their cost at equal spikes,
+5. (2) with the ready-made "four scales" mechanisms (``four_scales_mechanisms``: intrinsic plasticity,
+   synaptic scaling, deferred inhibitory STDP and a global factor; the experiment's input step and
+   recording left out, as they are not mechanisms) with ``plastic=False``: every learning rate 0 and
+   every bound 1, so the mechanisms run but leave the activity unchanged: their cost at equal spikes,
 6. the same, plastic (activity regulated to 5 Hz, so the spike work differs),
-7. (2) with one object on a 100-ms clock, the period of the four scales' operations: the cost of a
-   second clock in Brian2's runtime loop,
+7. (2) with one object on a clock of its own (a 100-ms ``StateMonitor``): the cost of a second clock
+   in Brian2's runtime loop, which homeonet's periodic objects avoid on the runtime device
+   (:class:`homeonet.mechanism.Period`),
 8. (7) with E and I in two groups (E carries a rate sensor, which costs nothing per step): the cost of
    giving E mechanisms that I does not have; (5) against (8) is the mechanisms' own work.
 
@@ -43,7 +45,7 @@ from brian2 import Hz, Network, NeuronGroup, PoissonGroup, SpikeMonitor, Synapse
 
 import homeonet as hn
 from homeonet.models import LIF, recurrent_ei
-from homeonet.models.experiments import EXPERIMENTS
+from homeonet.models.experiments import EXPERIMENTS, four_scales_mechanisms
 
 from _timing import alternate, binary_runner, compile_standalone, machine, report
 
@@ -60,8 +62,10 @@ def network_values(neurons):
 
 
 def four_scales(v, duration, plastic):
-    """The ready-made four-scales network without its perturbation (input factor 1)."""
-    return FOUR_SCALES.build(FOUR_SCALES.resolve({**v, "duration": duration, "factor": 1.0, "plastic": plastic}))
+    """The network of :func:`built` with the ready-made four scales' mechanisms (its builder call, nothing else:
+    no input step, no recording)."""
+    values = FOUR_SCALES.resolve({**v, "duration": duration, "plastic": plastic})
+    return built(v, **four_scales_mechanisms(values))
 
 
 def plain(v):
@@ -89,9 +93,10 @@ def plain(v):
     return Network(*objs)
 
 
-def built(v, mechanisms=()):
+def built(v, mechanisms_E=(), synapse_mechanisms=None):
     return recurrent_ei(LIF(), N_E=v["N_E"], N_I=v["N_I"], p=v["p"], N_in=v["N_in"], rate_in=v["rate_in"],
-                        p_in=v["p_in"], w_e=v["w_e"], w_i=v["w_i"], w_in=v["w_in"], mechanisms_E=list(mechanisms))
+                        p_in=v["p_in"], w_e=v["w_e"], w_i=v["w_i"], w_in=v["w_in"], mechanisms_E=list(mechanisms_E),
+                        synapse_mechanisms=synapse_mechanisms)
 
 
 def variants(v, duration):
@@ -109,8 +114,8 @@ def variants(v, duration):
 
 
 def with_slow_clock(net):
-    """*net* with one object on a 100-ms clock (a one-neuron StateMonitor): Brian2's runtime loop then
-    looks for the next clock and tests every object against it on every step."""
+    """*net* with one object on a 100-ms clock of its own (a one-neuron StateMonitor): Brian2's runtime loop
+    then looks for the next clock and tests every object against it on every step."""
     net.add(b2.StateMonitor(net["E"], "v", record=[0], dt=100 * ms, name="slow"))
     return net
 

@@ -41,7 +41,7 @@ from ._validate import HomeonetError, ParameterError, unit_name
 from .units import format_quantity, unit_string
 
 __all__ = ["Operation", "Contribution", "Target", "Mechanism", "neuron_group", "synapses", "connect",
-           "mechanism_parameters", "shared_clock", "check_expression", "check_expression_units", "check_weight"]
+           "mechanism_parameters", "shared_clock", "Period", "check_expression", "check_expression_units", "check_weight"]
 
 _COMBINE = {"sum": (" + ", "0"), "product": (" * ", "1")}
 
@@ -56,7 +56,7 @@ class Operation:
         Abstract code run every ``dt``.
     dt : Quantity or None
         Period of the operation (a time); the cost of the operation follows it. Operations
-        of one period share one clock (:func:`shared_clock`); None runs the operation on
+        of one period share one clock (:class:`Period`); None runs the operation on
         every time step of the group's own clock.
     when : str
         Brian2 scheduling slot (``'start'``, ``'before_thresholds'``, ..., ``'end'``).
@@ -190,6 +190,9 @@ class Mechanism:
     prefix = "mechanism"
     #: Reference of the mechanism (shown in docs and results).
     reference = ""
+    #: Names of the attributes holding the rates (in Hz) the mechanism drives its neurons toward: its set
+    #: points. On spiking neurons each must be reachable, at most one spike per time step.
+    set_points: tuple = ()
 
     def __init__(self, name: str | None = None):
         name = self.prefix if name is None else name
@@ -392,16 +395,15 @@ def _check_hooks_read(eqs, parts, texts, where):
 
 
 #: Names under which mechanisms keep their set point of a rate.
-SET_POINTS = ("target", "gamma")
-
-
 def _check_set_point(mech, group) -> None:
-    """A rate set point above one spike per time step of *group* can never be reached: the mechanism would
-    push its hook without end (target=1e9 Hz gave thresholds of -1e307 V)."""
+    """A rate set point above one spike per time step of the spiking *group* can never be reached: the
+    mechanism would push its hook without end (target=1e9 Hz gave thresholds of -1e307 V)."""
+    if "spike" not in getattr(group, "events", {}):
+        return
     step = group.clock.dt
-    for name in SET_POINTS:
-        value = getattr(mech, name, None)
-        if isinstance(value, Quantity) and value.dim == brian2.Hz.dim and value * step > 1:
+    for name in mech.set_points:
+        value = getattr(mech, name)
+        if value * step > 1:
             raise ParameterError(f"{name} of {mech.name} must be at most 1/dt = {format_quantity(1 / step)} "
                                  f"(one spike per time step of group {group.name!r}), got {format_quantity(value)}")
 
@@ -426,11 +428,114 @@ def period_clock(period, group, owner) -> brian2.Clock:
     ParameterError
         A period shorter than the group's time step.
     """
+    _check_period(period, group, owner)
+    return shared_clock(period)
+
+
+def _check_period(period, group, owner) -> None:
     step = group.clock.dt
     if period < step * (1 - 1e-9):
         raise ParameterError(f"period of {owner} must be at least the time step of group {group.name!r} "
                              f"({format_quantity(step)}), got {format_quantity(period)}")
-    return shared_clock(period)
+
+
+def _is_runtime() -> bool:
+    return type(brian2.get_device()).__name__ == "RuntimeDevice"
+
+
+class Period:
+    r"""Where objects that act once per *period* run: a clock of their own, or every k-th step of their group's.
+
+    Brian2's runtime loop pays for a second clock on every time step of the network, whether or not
+    anything is due on it: it looks for the clocks due next and tests every object against them
+    (about 10 us a step, 1.10x for a 4,000-neuron network with one 100-ms object, measured by
+    ``benchmarks/bench_core.py``). On the runtime device, where the period is a whole number *k* of
+    the group's steps, periodic objects therefore run on the group's own clock and skip all but every
+    *k*-th step (the steps whose number is a multiple of *k*: the times of a clock of that period),
+    and the network keeps one clock. The compiled devices (``cpp_standalone``, ``cuda_standalone``),
+    where a clock costs one comparison, and periods that are not a whole number of steps use the
+    period's :func:`shared_clock`. Either way the objects run at the same times, in the same schedule
+    slots: the results are the same.
+
+    Parameters
+    ----------
+    period : Quantity
+        The period (a time, at least the group's time step when *owner* is given).
+    group : brian2.Group
+        The group whose clock sets the time step.
+    owner : str, optional
+        Who has the period (a mechanism's name): a period below the time step is then refused.
+
+    Attributes
+    ----------
+    clock : brian2.Clock
+        The clock to create the periodic objects on.
+    every : int
+        Steps of :attr:`clock` per period (1 on a clock of the period).
+
+    Raises
+    ------
+    ParameterError
+        A period shorter than the group's time step (with *owner*).
+    """
+
+    def __init__(self, period, group, owner=None):
+        if owner is not None:
+            _check_period(period, group, owner)
+        self.period = period
+        steps = float(period / group.clock.dt)
+        k = round(steps)
+        if _is_runtime() and k >= 1 and abs(steps - k) <= 1e-9 * k:
+            self.clock, self.every = group.clock, k
+        else:
+            self.clock, self.every = shared_clock(period), 1
+
+    def code(self, code: str) -> str:
+        """*code* with ``dt`` meaning the period (as in ``run_regularly`` on a clock of the period)."""
+        if self.every == 1:
+            return code
+        return word_substitute(code, {"dt": f"({float(self.period)!r}*second)"})
+
+    def run_regularly(self, group, code, when="end", order=0, name=None):
+        """``group.run_regularly(code, ...)`` once per period; returns the ``CodeRunner``."""
+        runner = group.run_regularly(self.code(code), clock=self.clock, when=when, order=order, name=name)
+        return self.apply(runner)
+
+    def apply(self, obj):
+        """Make *obj* and the objects it contains, created on :attr:`clock`, run once per period; returns *obj*."""
+        if self.every > 1:
+            for o in (obj, *getattr(obj, "contained_objects", ())):
+                if not getattr(o, "_homeonet_periodic", False):
+                    _run_on_period(o, float(self.period))
+        return obj
+
+
+def _run_on_period(obj, period):
+    """Replace ``run`` of a Brian2 object by one that acts on the steps of its clock at multiples of *period*.
+
+    The step count per period is taken again before every run (a clock's dt may change between runs).
+    """
+    run_all, prepare = obj.run, obj.before_run
+    state = [1, None]  # steps per period, the clock's step counter (an array Brian2 increments in place)
+
+    def run():
+        if state[1][0] % state[0] == 0:
+            run_all()
+
+    def before_run(run_namespace):
+        prepare(run_namespace)
+        clock = obj.clock
+        steps = period / float(clock.dt)
+        k = round(steps)
+        if k < 1 or abs(steps - k) > 1e-9 * k:  # the clock's dt was changed after the build
+            raise HomeonetError(f"{obj.name}: its period ({format_quantity(period * brian2.second)}) must be a "
+                                f"whole number of time steps of clock {clock.name!r} ({format_quantity(clock.dt)}), "
+                                "as when the network was built")
+        state[:] = k, clock.variables["timestep"].get_value()
+
+    object.__setattr__(obj, "run", run)
+    object.__setattr__(obj, "before_run", before_run)
+    object.__setattr__(obj, "_homeonet_periodic", True)
 
 
 def shared_clock(dt) -> brian2.Clock:
@@ -476,9 +581,11 @@ def _install(group, parts, params=True, init=True):
         if init:
             _initialise(group, [(mech, c)])
         for op in c.operations:
-            clock = None if op.dt is None else period_clock(op.dt, group, mech.name)  # None: the group's own
-            group.run_regularly(op.code, clock=clock, when=op.when, order=op.order,
-                                name=f"{group.name}_{mech.name}_{op.name}")
+            name = f"{group.name}_{mech.name}_{op.name}"
+            if op.dt is None:  # every time step of the group's own clock
+                group.run_regularly(op.code, when=op.when, order=op.order, name=name)
+            else:
+                Period(op.dt, group, mech.name).run_regularly(group, op.code, when=op.when, order=op.order, name=name)
     group._homeonet_mechanisms = tuple(m for m, _ in parts)
 
 
@@ -619,6 +726,7 @@ def synapses(source, target, model="", *, on_pre=None, on_post=None, mechanisms=
     syn = _Synapses(source, target, eqs, on_pre=pre, on_post=post_code, **kwargs)
     syn._homeonet_parts = parts
     for mech, _ in parts:
+        _check_set_point(mech, target)  # the rates of the postsynaptic neurons
         mech.validate(syn, "synapses")
     _install(syn, parts, params=False, init=False)
     return syn

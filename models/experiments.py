@@ -34,7 +34,7 @@ from .stimuli import class_patterns
 from .testbed import measure_testbed, rate_testbed, spiking_testbed, testbed_parameters
 
 __all__ = ["Experiment", "EXPERIMENTS", "DEFAULT", "experiment", "get_experiment", "summarise", "onset_time",
-           "measurement_windows"]
+           "measurement_windows", "four_scales_mechanisms"]
 
 #: Grid of the perturbation's onset time.
 ONSET_GRID = 1 * ms
@@ -380,9 +380,22 @@ _FOUR_SCALES = ParameterSet((
     *_network()))
 
 
-def _four_scales(values):
-    """The four scales in one E/I network: IP (neuron), synaptic scaling (synapses),
-    inhibitory STDP (layer) and a global factor (network), all with the same set point."""
+def four_scales_mechanisms(values):
+    """The four scales' mechanisms, all with the same set point: intrinsic plasticity (neuron), synaptic scaling
+    (synapses), deferred inhibitory STDP (layer) and a global factor (network), sharing one rate sensor.
+
+    Parameters
+    ----------
+    values : homeonet.parameters.Values
+        Resolved values of the ``four_scales`` experiment (``EXPERIMENTS['four_scales'].resolve(...)``); with
+        ``plastic`` false every learning rate is 0 and every bound 1 (the mechanisms run, the activity is that
+        of the network without them).
+
+    Returns
+    -------
+    dict
+        ``mechanisms_E`` and ``synapse_mechanisms``: keyword arguments of :func:`recurrent_ei`.
+    """
     v = values
     on = 1.0 if v.plastic else 0.0
     sensor = RateSensor(tau=v.sensor_tau, initial=v.target, name="rate")
@@ -393,8 +406,12 @@ def _four_scales(values):
     istdp = InhibitorySTDP(rho0=v.target, eta=on * v.eta_istdp, w_max=20 * mV, deferred=True)
     glob = GlobalHomeostasis(gamma=v.target, tau_H=v.sensor_tau, tau_G=v.tau_G, period=v.period,
                              G_min=0.2 if v.plastic else 1.0, G_max=5.0 if v.plastic else 1.0, sensor=sensor)
-    return _ei(v, modulation=_step(v), mechanisms_E=[ip, ss, istdp, glob],
-               synapse_mechanisms={"EE": [ss], "inE": [ss], "IE": [istdp]},
+    return {"mechanisms_E": [ip, ss, istdp, glob], "synapse_mechanisms": {"EE": [ss], "inE": [ss], "IE": [istdp]}}
+
+
+def _four_scales(values):
+    """The four scales in one E/I network (:func:`four_scales_mechanisms`), the input stepped at the onset."""
+    return _ei(values, modulation=_step(values), **four_scales_mechanisms(values),
                record={"E": ["ip_theta", "ss_s"]}, record_dt=100 * ms)
 
 

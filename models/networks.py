@@ -14,7 +14,7 @@ import numpy as np
 from brian2 import Hz, NeuronGroup, Network, SpikeMonitor, StateMonitor, mV, ms, nS
 
 from homeonet._validate import HomeonetError, check_count, check_quantity, unit_name
-from homeonet.mechanism import connect, shared_clock, synapses
+from homeonet.mechanism import Period, connect, synapses
 
 from .inputs import modulated_input, poisson_input, stimulus_input
 from .neurons import LIF, ConductanceLIF, NeuronModel, RateNeuron
@@ -38,7 +38,8 @@ def _monitors(group, pop, record, record_dt, spikes=True):
         out.append(SpikeMonitor(group, name=f"spikes_{pop}"))
     variables = list(record.get(pop, ()))
     if variables:
-        out.append(StateMonitor(group, variables, record=True, clock=shared_clock(record_dt), name=f"trace_{pop}"))
+        period = Period(record_dt, group)
+        out.append(period.apply(StateMonitor(group, variables, record=True, clock=period.clock, name=f"trace_{pop}")))
     return out
 
 

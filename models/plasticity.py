@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from brian2 import Hz, Network, PoissonGroup, Quantity, SpikeMonitor, StateMonitor, get_dimensions, mV, ms, second
 
 from homeonet._validate import _shown, HomeonetError, check_count, check_quantity, unit_name
-from homeonet.mechanism import Mechanism, Target, neuron_group, shared_clock, synapses
+from homeonet.mechanism import Mechanism, Period, Target, neuron_group, synapses
 
 __all__ = ["AdditiveSTDP", "stdp_layer"]
 
@@ -149,6 +149,7 @@ def stdp_layer(mechanisms=(), N_in=100, N=5, rate_in=15 * Hz, stdp=None, modulat
     S.w = "rand()*stdp_w_max"
     objects = [inputs, layer, S, SpikeMonitor(layer, name="spikes_E")]
     if record_dt is not None:
-        objects.append(StateMonitor(S, "w", record=True, clock=shared_clock(record_dt), when="end", order=100,
-                                    name="weights"))
+        period = Period(record_dt, S)
+        objects.append(period.apply(StateMonitor(S, "w", record=True, clock=period.clock, when="end", order=100,
+                                                 name="weights")))
     return Network(*objects)

@@ -196,6 +196,8 @@ def test_response_matrix_rate_population_and_real_schedule():
     (lambda: C.response_matrix(_spiking_results(), onsets=[0.0], labels=[0], duration=0.1, offset=0.2),
      "offset"),
     (lambda: C.response_matrix(_spiking_results(), onsets=[0.0], labels=[0]), "schedule"),
+    # the run ends at 0.3 s: a window [0.25, 0.35) would count unrecorded time as silence
+    (lambda: C.response_matrix(_spiking_results(), onsets=[0.0, 0.25], labels=[0, 1], duration=0.1), "onsets"),
     (lambda: C.response_matrix(_spiking_results(), population="X", onsets=[0.0], labels=[0], duration=0.1),
      "population"),
 ])

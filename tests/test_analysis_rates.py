@@ -237,6 +237,10 @@ def test_against_elephant(poisson):
     (lambda: R.recovery_time([0, 1, 2], [1, 2], 1.0, 0.0), "rate"),
     (lambda: R.recovery_time([0, 2, 1], [1, 2, 3], 1.0, 0.0), "times"),
     (lambda: R.recovery_time([0, 1, 2], [1, 2, 3], 1.0, 0.0, hold=-1.0), "hold"),
+    # an onset after the data, or a hold longer than the record, would read as "never recovered" (NaN)
+    (lambda: R.recovery_time([0, 1, 2], [1, 1, 1], 1.0, 5.0), "onset"),
+    (lambda: R.recovery_time([0, 1, 2] * second, [1, 1, 1] * Hz, 1 * Hz, 2.5 * second), "onset"),
+    (lambda: R.recovery_time([0, 1, 2], [1, 1, 1], 1.0, 1.0, hold=3.0), "hold"),
     (lambda: R.smooth_rate([1.0, 2.0], 1 * ms, 0 * ms), "width"),
     (lambda: R.smooth_rate([1.0, 2.0], 1 * ms, 1 * ms, kernel="tri"), "kernel"),
     (lambda: R.rate_summary([]), "rates"),

@@ -66,6 +66,8 @@ def test_temporal_cv_overshoot_and_runaway_closed_forms():
     # deprivation (down first), recovery 20 % above the target: overshoot 0.2; a monotone recovery: 0
     assert overshoot(t, np.array([5, 5, 3, 3.5, 4.5, 6, 5.5, 5, 5, 5]), 5.0, 2.0, probe=2.0) == pytest.approx(0.2)
     assert overshoot(t, np.array([5, 5, 3, 3.5, 4.5, 4.8, 4.9, 5, 5, 5]), 5.0, 2.0, probe=2.0) == 0.0
+    with pytest.raises(HomeonetError, match="^onset must be at or before the last sample"):  # not NaN
+        overshoot(t, np.full(10, 5.0), 5.0, onset=12.0)
     # overdrive (up first), undershoot 40 % below
     assert overshoot(t * second, np.array([5, 5, 9, 8, 3, 4, 5, 5, 5, 5]) * Hz, 5 * Hz, 2 * second,
                      probe=2 * second) == pytest.approx(0.4)

@@ -209,7 +209,10 @@ def test_the_command_refuses_input_rates_beyond_one_spike_per_step(setting, caps
 
 @pytest.mark.parametrize("make", [lambda: hn.IntrinsicPlasticity(target=1e9 * Hz),
                                   lambda: hn.SynapticScaling(target=1e9 * Hz),
-                                  lambda: hn.GlobalHomeostasis(gamma=1e5 * Hz)], ids=["ip", "scaling", "global"])
+                                  lambda: hn.GlobalHomeostasis(gamma=1e5 * Hz),
+                                  lambda: hn.InhibitorySTDP(rho0=1e5 * Hz, deferred=True),
+                                  lambda: hn.StructuralPlasticity(target=1e5 * Hz)],
+                         ids=["ip", "scaling", "global", "istdp", "structural"])
 def test_a_set_point_beyond_one_spike_per_step_is_refused_when_the_group_is_built(make):
     from homeonet.models import LIF
 
@@ -217,3 +220,21 @@ def test_a_set_point_beyond_one_spike_per_step_is_refused_when_the_group_is_buil
     with pytest.raises(HomeonetError) as err:
         LIF().group(4, mechanisms=[mech], name="E")
     _one_line(err, f"of {mech.name} must be at most 1/dt = 10000 Hz (one spike per time step of group 'E')")
+
+
+def test_a_synaptic_rules_set_point_is_checked_against_its_postsynaptic_group():
+    from homeonet.models import LIF
+
+    E, I = LIF().group(4, name="E"), LIF().group(2, name="I")
+    istdp = hn.InhibitorySTDP(rho0=1e5 * Hz)  # the per-spike rule: on the I->E synapses only
+    with pytest.raises(HomeonetError) as err:
+        hn.synapses(I, E, "w : volt", on_pre="I_i_post += w", mechanisms=[istdp])
+    _one_line(err, "rho0 of istdp must be at most 1/dt = 10000 Hz (one spike per time step of group 'E')")
+
+
+def test_a_rate_layers_set_point_is_not_bounded_by_the_time_step():
+    # rate units have no spikes to count: 20 kHz is a value like any other
+    ip = hn.IntrinsicPlasticity(target=2e4 * Hz, eta=0.05, period=5 * ms)
+    layer = hn.neuron_group(3, "dr/dt = (clip(I - theta, 0*Hz, 1e5*Hz) - r)/(10*ms) : Hz\nI : Hz", rate="r",
+                            mechanisms=[ip], method="euler")
+    assert float(layer.ip_target[:] / Hz) == 2e4

@@ -220,16 +220,44 @@ def test_helper_objects_of_a_mechanism_are_contained_in_the_group():
     assert np.isclose(float(pool.P[0] / Hz), float(np.mean(layer.r[:] / Hz)), rtol=1e-3)
 
 
-def test_operations_of_one_period_share_one_clock():
-    """Brian2's runtime loop pays per distinct clock and step: equal periods must not add clocks."""
+def _periodic_group(**kw):
     sensor = RateSensor(tau=200 * ms, initial=10 * Hz)
     ip = IntrinsicPlasticity(target=10 * Hz, period=50 * ms, sensor=sensor)
     gh = hn.GlobalHomeostasis(gamma=10 * Hz, tau_H=200 * ms, tau_G=1 * second, period=50 * ms, sensor=sensor)
-    G = user_group([ip, gh])
-    net = Network(G, *gh.attach(G))
-    net.run(0.2 * ms)
-    slow = {c for c in net._clocks if float(c.dt) == pytest.approx(0.05)}
-    # IP's update, the pool's state updater and its operation: three objects, one 50-ms clock
-    assert len([o for o in net.sorted_objects if o.clock in slow]) >= 3 and len(slow) == 1
+    return user_group([ip, gh], **kw)
+
+
+def test_periodic_objects_add_no_clock_on_the_runtime_device():
+    """Brian2's runtime loop pays per distinct clock and step: periodic objects run on the group's clock."""
+    G = _periodic_group()
+    every_step = StateMonitor(G, ["ip_theta", "glob_G"], record=[0], when="end", order=100)
+    net = Network(G, every_step)
+    net.run(200 * ms)
+    assert len(net._clocks) == 1
+    # ...and act only on the steps of the period: theta and the pool's gain change at 0, 50, 100, 150 ms
+    for var in ("ip_theta", "glob_G"):
+        changed = np.flatnonzero(np.diff(getattr(every_step, var)[0])) + 1
+        assert set(np.round(every_step.t[changed] / ms, 6)) <= {50.0, 100.0, 150.0}, var
+        assert len(changed) >= 2, var  # the drive keeps the neurons off the set point: the rules move them
     assert hn.mechanism.shared_clock(50 * ms) is hn.mechanism.shared_clock(0.05 * second)
     assert hn.mechanism.shared_clock(20 * ms) is not hn.mechanism.shared_clock(50 * ms)
+
+
+def test_periods_that_are_not_whole_steps_keep_a_clock_of_their_own():
+    from brian2 import defaultclock
+
+    G = user_group([IntrinsicPlasticity(target=10 * Hz, period=0.25 * ms)])
+    net = Network(G)
+    net.run(1 * ms)
+    assert {float(c.dt) for c in net._clocks} == {float(defaultclock.dt), 0.25e-3}
+
+
+def test_a_time_step_changed_after_the_build_is_refused_when_the_period_no_longer_fits():
+    G = _periodic_group(dt=0.1 * ms)  # a clock of its own (the default clock is everyone's)
+    net = Network(G)
+    net.run(1.2 * ms)
+    G.clock.dt = 0.3 * ms  # 50 ms is no whole number of 0.3-ms steps
+    with pytest.raises(Exception) as info:
+        net.run(1 * ms)
+    error = info.value if isinstance(info.value, HomeonetError) else info.value.__cause__  # Brian2 wraps it
+    assert isinstance(error, HomeonetError) and "whole number of time steps" in str(error)

@@ -24,10 +24,10 @@ objects (idempotent), for code that adds them explicitly.
 from __future__ import annotations
 
 import numpy as np
-from brian2 import NeuronGroup, Synapses, linked_var
+from brian2 import Equations, NeuronGroup, Synapses, linked_var
 
 from .._validate import HomeonetError
-from ..mechanism import Mechanism, Target, period_clock
+from ..mechanism import Mechanism, Period, Target
 
 __all__ = ["PooledMechanism"]
 
@@ -60,8 +60,10 @@ class PooledMechanism(Mechanism):
             ``model`` (pool equations), ``method`` (integration method),
             ``syn_model``, ``on_pre`` (reduction synapses), ``namespace`` (values
             used by the pool's and the synapses' code), ``init`` (initial values
-            of the pool variables) and optionally ``operations`` (``(code, dt)``
-            pairs run on the pool).
+            of the pool variables) and optionally ``dt`` (a period: the pool and its
+            ``(summed)`` reduction then run once per period, and its model may hold no
+            differential equations: integrate in the operations) and ``operations``
+            (``(code, dt)`` pairs run on the pool; ``dt`` in their code is the period).
         """
         raise NotImplementedError
 
@@ -98,16 +100,26 @@ class PooledMechanism(Mechanism):
         parts = self.pool_parts(target, n)
         prefix = name or f"{group.name}_{self.name}"
         namespace = dict(parts.get("namespace", {}))
+        period = None if parts.get("dt") is None else Period(parts["dt"], group, self.name)
+        if period is not None and Equations(parts["model"]).diff_eq_names:
+            # on the runtime device a periodic pool runs on every k-th step of the layer's clock, where
+            # Brian2 would integrate with the layer's dt: integrate in the operations, over the period
+            raise HomeonetError(f"{self!r}: a pool with a period integrates in its operations, not in "
+                                f"differential equations ({sorted(Equations(parts['model']).diff_eq_names)})")
         pool = NeuronGroup(1, parts["model"], method=parts.get("method", "exact"), namespace=namespace,
-                           clock=period_clock(parts["dt"], group, self.name) if parts.get("dt") is not None else None,
-                           name=f"{prefix}_pool")
+                           clock=None if period is None else period.clock, name=f"{prefix}_pool")
+        if period is not None:
+            period.apply(pool)
         for k, v in parts.get("init", {}).items():
             setattr(pool, k, v)
         for k, (code, dt) in enumerate(parts.get("operations", ())):
-            pool.run_regularly(code, clock=period_clock(dt, group, self.name), when="end", name=f"{prefix}_pool_op{k}")
+            Period(dt, group, self.name).run_regularly(pool, code, when="end", name=f"{prefix}_pool_op{k}")
         syn = Synapses(group, pool, parts.get("syn_model", ""), on_pre=parts.get("on_pre") or None,
                        namespace=namespace, name=f"{prefix}_reduce")
         syn.connect(i=np.arange(n), j=np.zeros(n, dtype=int))
+        if period is not None:  # the reduction runs on the pool's clock: once per period
+            for updater in syn.summed_updaters.values():
+                period.apply(updater)
         for local, pool_var in linked.items():
             setattr(group, self.full(local), linked_var(pool, pool_var))
         if not hasattr(group, "_homeonet_pools"):

@@ -34,16 +34,19 @@ class GlobalHomeostasis(PooledMechanism):
     one below turns it up, until :math:`H = \gamma`: the population rate is
     held at the set point after a perturbation (e.g. a step of the input). The
     integral stops at the bounds (no wind-up). Choose :math:`\tau_G` a few times
-    :math:`\tau_H` for a well-damped loop.
+    :math:`\tau_H` for a well-damped loop. :math:`H` and :math:`G` are updated once
+    per period :math:`T`, :math:`G` by one Euler step of :math:`T` with the previous
+    period's :math:`H`.
 
     The pool's :math:`H` and :math:`G` are also visible in the group as
     ``<name>_H`` and ``<name>_G``, so a plasticity rule can use the global
     factor instead (``hook=None``), e.g. ``InhibitorySTDP(factor='glob_H_post/(5*Hz) - 1')``
     in the spirit of Zenke et al.'s third-factor inhibitory plasticity.
 
-    **Cost.** A helper group of one unit (the pool) on a clock of period
-    :math:`T`: one ``(summed)`` pass over :math:`N` synapses and one gain update
-    per period, nothing per time step beyond the rate sensor. The group reads
+    **Cost.** A helper group of one unit (the pool) acting once per period
+    :math:`T` (:class:`~homeonet.mechanism.Period`): one ``(summed)`` pass over
+    :math:`N` synapses and one gain update per period, nothing per time step
+    beyond the rate sensor. The group reads
     :math:`H` and :math:`G` through linked variables with a constant index (free).
 
     Parameters
@@ -76,6 +79,7 @@ class GlobalHomeostasis(PooledMechanism):
     """
 
     prefix = "glob"
+    set_points = ("gamma",)
     reference = "Zenke, Agnes & Gerstner (2015), Nat. Commun. 6:6922"
     linked = {"H": "H", "G": "G"}
 
@@ -111,13 +115,14 @@ class GlobalHomeostasis(PooledMechanism):
         return Contribution(model="H : Hz (linked)\nG : 1 (linked)", params={"gamma": self.gamma}, hooks=hooks)
 
     def pool_parts(self, target: Target, n: int) -> dict:
-        # The pool runs on a clock of one period: its (summed) mean of the neurons' rate estimates
-        # and the gain update cost one pass every period, nothing on the time steps in between.
-        # Integral control of log G, frozen at a bound while the error pushes past it (anti-wind-up).
-        control = ("dG/dt = G*(gamma_set - H)/(gamma_set*tau_G)"
-                   "*int((G > G_min or H < gamma_set) and (G < G_max or H > gamma_set)) : 1")
+        # The pool runs once per period: its (summed) mean of the neurons' rate estimates and the gain
+        # update cost one pass every period, nothing on the time steps in between. Integral control of
+        # log G, one Euler step of the period (dt in a periodic operation) with the estimate of the
+        # previous period, frozen at a bound while the error pushes past it (anti-wind-up).
+        control = ("G = clip(G + dt*G*(gamma_set - H)/(gamma_set*tau_G)"
+                   "*int((G > G_min or H < gamma_set) and (G < G_max or H > gamma_set)), G_min, G_max)")
         ns = {"gamma_set": self.gamma, "tau_G": self.tau_G, "G_min": self.G_min, "G_max": self.G_max,
               "n_layer": n}
-        return {"model": f"R : Hz\nH : Hz\n{control}", "dt": self.period, "method": "euler", "namespace": ns,
+        return {"model": "R : Hz\nH : Hz\nG : 1", "dt": self.period, "namespace": ns,
                 "syn_model": f"R_post = {self.sensor.variable}_pre/n_layer : Hz (summed)",
-                "operations": (("H = R\nG = clip(G, G_min, G_max)", self.period),), "init": {"H": self.gamma, "R": self.gamma, "G": 1.0}}
+                "operations": ((f"{control}\nH = R", self.period),), "init": {"H": self.gamma, "R": self.gamma, "G": 1.0}}

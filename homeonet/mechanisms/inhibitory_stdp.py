@@ -104,8 +104,9 @@ class InhibitorySTDP(Mechanism):
     decay. Each also keeps :math:`D_s`, the value of :math:`D` when it last settled. The
     potentiation owed for the postsynaptic spikes since then is
     :math:`\eta\sum_k x_\mathrm{pre}(t_k) = \eta\, a\,(D - D_s)`; it is added before the
-    presynaptic spike acts (``on_pre_first``). A presynaptic spike thus costs one
-    exponential, :math:`e^{(t - T_0)/\tau}`, whose inverse gives :math:`x_\mathrm{post}`.
+    presynaptic spike acts (``on_pre_first``). :math:`T_0` is the same for all neurons (they
+    move it together), so the exponential :math:`e^{(t - T_0)/\tau}`, whose inverse gives
+    :math:`x_\mathrm{post}`, is computed once per time step, not per spike.
     Between two presynaptic spikes a weight only grows, and clipping a sum of non-negative
     steps at :math:`w_\max` once equals clipping after each step, so the weights are those
     of the per-spike rule to rounding. Every ``flush_period`` all synapses settle and refer
@@ -129,6 +130,7 @@ class InhibitorySTDP(Mechanism):
     """
 
     prefix = "istdp"
+    set_points = ("rho0",)
     reference = "Vogels, Sprekeler, Zenke, Clopath & Gerstner (2011), Science 334:1569"
 
     def __init__(self, rho0=3 * Hz, tau=20 * ms, eta=0.01 * nS, w_max=100 * nS, weight="w", factor=None,
@@ -193,13 +195,17 @@ class InhibitorySTDP(Mechanism):
             return None
         # the postsynaptic trace, referred to T0 (see Notes); re-referenced after the synapses' flush
         # (Brian2 forbids a postsynaptic variable named like a synaptic one: the synapses' own tau stays 'tau')
-        ex = self.full("ex")  # a temporary: e^{(t - T0)/tau}, one exponential per postsynaptic spike
-        return Contribution(model="C : 1\nD : 1\nT0 : second",
+        # T0 moves for all neurons at once, so it is one shared value: e^{(t - T0)/tau} is then the same for
+        # every neuron and synapse in a time step, and Brian2 computes it once per step, not per spike
+        # (Brian2 writes a shared variable before any per-neuron one in a block: T0 moves in an operation of its own)
+        ex = self.full("ex")  # a temporary
+        return Contribution(model="C : 1\nD : 1\nT0 : second (shared)",
                             reset=f"{ex} = exp((t - T0)/trace_tau)\nC += {ex}\nD += 1/{ex}",
                             params={"trace_tau": self.tau},
-                            operations=(Operation("C = C*exp(-(t - T0)/trace_tau)\nD = 0\nT0 = t",
-                                                  dt=self.flush_period,
-                                                  when="start", order=1, name="rebase"),))
+                            operations=(Operation("C = C*exp(-(t - T0)/trace_tau)\nD = 0", dt=self.flush_period,
+                                                  when="start", order=1, name="rebase"),
+                                        Operation("T0 = t", dt=self.flush_period, when="start", order=2,
+                                                  name="rebase_T0")))
 
     def synapses(self, target: Target) -> Contribution:
         if not target.spiking:

@@ -100,6 +100,7 @@ class IntrinsicPlasticity(Mechanism):
     """
 
     prefix = "ip"
+    set_points = ("target",)
     reference = ("Lazar, Pipa & Triesch (2009), Front. Comput. Neurosci. 3:23; Triesch (2005), ICANN; "
                  "Diehl & Cook (2015), Front. Comput. Neurosci. 9:99")
 

@@ -114,6 +114,7 @@ class StructuralPlasticity(Mechanism):
     """
 
     prefix = "sp"
+    set_points = ("target",)
     reference = "Butz & van Ooyen (2013), PLoS Comput. Biol. 9:e1003259"
 
     def __init__(self, target=5 * Hz, growth=1e-4 / ms, compression=100.0, period=100 * ms, rule="linear",

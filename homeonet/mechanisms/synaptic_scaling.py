@@ -71,6 +71,7 @@ class SynapticScaling(Mechanism):
     """
 
     prefix = "ss"
+    set_points = ("target",)
     reference = "Turrigiano, Leslie, Desai, Rutherford & Nelson (1998), Nature 391:892"
 
     def __init__(self, target=5 * Hz, tau=3600 * second, compression=1000.0, period=100 * ms, s_min=0.0, s_max=10.0,
