@@ -513,13 +513,16 @@ class Period:
 def _run_on_period(obj, period):
     """Replace ``run`` of a Brian2 object by one that acts on the steps of its clock at multiples of *period*.
 
-    The step count per period is taken again before every run (a clock's dt may change between runs).
+    The network calls ``run`` once per step of the object's clock; a countdown, set from the clock's step
+    number before every run (a clock's dt may change between runs), finds the steps that are due.
     """
     run_all, prepare = obj.run, obj.before_run
-    state = [1, None]  # steps per period, the clock's step counter (an array Brian2 increments in place)
+    state = [1, 1]  # steps per period, steps until the next due one (1: this one)
 
     def run():
-        if state[1][0] % state[0] == 0:
+        state[1] -= 1
+        if not state[1]:
+            state[1] = state[0]
             run_all()
 
     def before_run(run_namespace):
@@ -531,7 +534,8 @@ def _run_on_period(obj, period):
             raise HomeonetError(f"{obj.name}: its period ({format_quantity(period * brian2.second)}) must be a "
                                 f"whole number of time steps of clock {clock.name!r} ({format_quantity(clock.dt)}), "
                                 "as when the network was built")
-        state[:] = k, clock.variables["timestep"].get_value()
+        step = int(clock.variables["timestep"].get_value()[0])
+        state[:] = k, 1 + (-step) % k  # due when the step number is a multiple of k
 
     object.__setattr__(obj, "run", run)
     object.__setattr__(obj, "before_run", before_run)
