@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 
 import numpy as np
 from brian2 import Quantity, get_dimensions
@@ -249,6 +250,39 @@ def check_path(name: str, value):
     if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)) or not str(os.fspath(value)).strip():
         raise ParameterError(f"{name} must be a path (a non-empty str or pathlib.Path), got {value!r}")
     return Path(value)
+
+
+#: Bytes Brian2 takes at the least per neuron and per expected synapse (state variables, indices): a lower
+#: bound, so that :func:`check_network_size` refuses only what cannot fit.
+BYTES_PER_NEURON, BYTES_PER_SYNAPSE = 64, 16
+
+
+def check_network_size(what: str, neurons: float, synapses: float) -> None:
+    """Refuse, before any memory is taken, a network that cannot fit in this machine's memory.
+
+    Parameters
+    ----------
+    what : str
+        The parameters that set the sizes (named in the message), e.g. ``"N_E, N_I, N_in, p and p_in"``.
+    neurons : float
+        Number of neurons (all groups, inputs included).
+    synapses : float
+        Expected number of synapses.
+
+    Raises
+    ------
+    ParameterError
+        The lower bound of the memory needed (:data:`BYTES_PER_NEURON`, :data:`BYTES_PER_SYNAPSE`)
+        exceeds the machine's physical memory: building would end in the out-of-memory killer.
+    """
+    need = neurons * BYTES_PER_NEURON + synapses * BYTES_PER_SYNAPSE
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system: no bound known
+        return
+    if need > total:
+        raise ParameterError(f"{what} ask for {neurons:.3g} neurons and {synapses:.3g} synapses: at least "
+                             f"{need / 2 ** 30:.3g} GiB, more than this machine's {total / 2 ** 30:.3g} GiB of memory")
 
 
 def check_count(name: str, value, *, minimum: int = 1) -> int:

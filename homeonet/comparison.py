@@ -549,14 +549,18 @@ def compare(datasets="digits", methods="mlp", seeds=5, *, brain_seeds=3, out=Non
     -------
     xarray.Dataset
         Variables :data:`MEASURES` over ``(dataset, condition, seed)``, a condition being a method's
-        name (NaN where a method does not apply or a seed was not run); coordinates ``side``,
-        ``network``, ``method`` (the normalization, mechanism or variant) and ``scale`` on
-        ``condition``.
+        name (NaN where a method does not apply, a seed was not run or its point failed); coordinates
+        ``side``, ``network``, ``method`` (the normalization, mechanism or variant) and ``scale`` on
+        ``condition``; attributes ``complete`` (1, or 0 when a point failed) and ``failed`` (each
+        failed point and its error; a rerun tries them again). Failed points also raise a
+        ``RuntimeWarning``; the other points are run and saved.
 
     Raises
     ------
     ParameterError, OutputError
         Bad arguments or an unusable *out*, before any work.
+    RuntimeError
+        Every point failed (each named with its error).
     RunInterrupted
         Ctrl-C: the finished points are kept in *out*; rerunning the same call resumes.
     """
@@ -574,7 +578,7 @@ def compare(datasets="digits", methods="mlp", seeds=5, *, brain_seeds=3, out=Non
     if not todo:
         raise ParameterError("methods, dataset and seeds leave nothing to run (a CNN needs images, the brain "
                              "networks an offline data set, and each side at least one seed)")
-    points, done = {}, 0
+    points, done, failed = {}, 0, []
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -588,8 +592,20 @@ def compare(datasets="digits", methods="mlp", seeds=5, *, brain_seeds=3, out=Non
             if point is None:
                 if bar is not None:
                     bar.set_postfix_str(f"{dataset} {method.name} seed {seed}")
-                result = method.run(dataset, seed=seed, progress=False, **resolved[method.name])
-                point = {**ident, "measures": _measures(method, result)}
+                try:
+                    result = method.run(dataset, seed=seed, progress=False, **resolved[method.name])
+                    point = {**ident, "measures": _measures(method, result)}
+                except (KeyboardInterrupt, ParameterError, OutputError):
+                    raise
+                except Exception as err:  # this point failed (a run that diverged...): the others go on
+                    failed.append(f"{dataset} {method.name} seed {seed} ({type(err).__name__}: "
+                                  f"{str(err).splitlines()[0] if str(err) else 'no message'})")
+                    logger.warning("compare: %s failed", failed[-1])
+                    points[(dataset, method.name, seed)] = {**ident, "measures": dict.fromkeys(MEASURES, np.nan)}
+                    done += 1
+                    if bar is not None:
+                        bar.update()
+                    continue
                 if path is not None:
                     text = json.dumps(point, indent=1, default=str)
                     atomic_write(path, lambda tmp, text=text: Path(tmp).write_text(text))
@@ -614,7 +630,15 @@ def compare(datasets="digits", methods="mlp", seeds=5, *, brain_seeds=3, out=Non
             # same options (and version) iff the file has the name the current options give
             if path == _point_path(folder, _identity(method, point["dataset"], point["seed"], resolved[method.name])):
                 points[(point["dataset"], method.name, point["seed"])] = point
+    if len(failed) == len(todo):
+        raise RuntimeError(f"every comparison point failed: {'; '.join(failed)}")
     ds = _dataset(points.values())
+    # a failed point is NaN in the table and named here, never silently absent (it is tried again on a rerun)
+    ds.attrs["failed"] = "; ".join(failed)
+    ds.attrs["complete"] = int(not failed)
+    if failed:
+        warnings.warn(f"{len(failed)} of {len(todo)} comparison points failed: {ds.attrs['failed']}",
+                      RuntimeWarning, stacklevel=2)
     if out is not None:
         path = Path(out)
         atomic_write(path / "compare.nc", lambda tmp: ds.to_netcdf(tmp))

@@ -62,7 +62,8 @@ import numpy as np
 from brian2 import (Function, Hz, Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray,
                     defaultclock, get_device, mV, ms, nS, pF, second)
 
-from homeonet._validate import HomeonetError, ParameterError, RunInterrupted, check_choice, check_count, check_seed
+from homeonet._validate import (HomeonetError, ParameterError, RunInterrupted, check_choice, check_count,
+                                check_network_size, check_seed)
 from homeonet.mechanism import neuron_group, shared_clock, synapses
 from homeonet.mechanisms import IntrinsicPlasticity, WeightNormalization
 
@@ -323,6 +324,8 @@ def build(sched: Schedule, variant="full", *, neurons=100, seed=0, **params):
     clock = shared_clock(slot)   # decisions, normalization and the presentation record share one clock
     step = shared_clock(dt)      # every group and synapse on one clock of the time step
     n_in = sched.images.shape[1]
+    # all-to-all input, one-to-one E->I, all-but-one I->E
+    check_network_size("neurons", n_in + 2 * neurons, n_in * neurons + neurons + neurons * (neurons - 1))
     n_total = sched.n_samples
     common = {"t_image": p["t_image"], "n_samples": n_total, "n_train": sched.n_train}
 

@@ -13,7 +13,7 @@ import re
 import numpy as np
 from brian2 import Hz, NeuronGroup, Network, SpikeMonitor, StateMonitor, mV, ms, nS
 
-from homeonet._validate import HomeonetError, check_count, check_quantity, unit_name
+from homeonet._validate import HomeonetError, check_count, check_network_size, check_quantity, unit_name
 from homeonet.mechanism import Period, connect, synapses
 
 from .inputs import modulated_input, poisson_input, stimulus_input
@@ -194,6 +194,8 @@ def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=
         raise HomeonetError(f"N_in must be >= 1 with {what} (there is no input population with N_in = 0)")
     if schedule is not None and schedule.rates.values.shape[1] != N_in:
         raise HomeonetError(f"schedule must have N_in = {N_in} inputs, got {schedule.rates.values.shape[1]}")
+    N = N_E + N_I
+    check_network_size("N_E, N_I, N_in, p and p_in", N + N_in, float(p) * N * (N - 1) + float(p_in) * N_in * N)
     E, I, whole, objects = _populations(neuron, N_E, N_I, mechanisms_E, mechanisms_I)
     exc, inh = neuron.synapse_targets
     unit = neuron.weight_unit
@@ -318,11 +320,13 @@ def feedforward(layers=(100, 50), neuron=None, schedule=None, p=1.0, w_mean=None
     if not sizes:
         raise HomeonetError("layers must list at least one layer size")
     p = check_quantity("p", p, 1, low=0, high=1, low_open=True)
+    n_in = schedule.rates.values.shape[1]
+    check_network_size("layers and p", n_in + sum(sizes),
+                       float(p) * sum(a * b for a, b in zip([n_in, *sizes], sizes)))
     per_layer = _per_layer("mechanisms", mechanisms, len(sizes))
     syn_mechs = _per_layer("synapse_mechanisms", synapse_mechanisms, len(sizes))
     rng = np.random.default_rng(seed)
     unit = neuron.weight_unit
-    n_in = schedule.rates.values.shape[1]
     if neuron.spiking:
         from .inputs import stimulus_input
         source = stimulus_input(schedule, modulation=modulation, name="input")

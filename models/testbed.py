@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 from brian2 import Hz, NeuronGroup, Network, StateMonitor, mV, ms, second
 
-from homeonet._validate import HomeonetError, check_choice, check_count, check_quantity
+from homeonet._validate import HomeonetError, check_choice, check_count, check_network_size, check_quantity
 from homeonet.mechanism import connect, synapses
 from homeonet.mechanisms import (DivisiveNormalization, GlobalHomeostasis, InhibitorySTDP, IntrinsicPlasticity,
                                  LateralInhibition, RateSensor, StructuralPlasticity, SynapticScaling,
@@ -364,6 +364,8 @@ def rate_testbed(values):
     namespace, rate = {"stimulus": sched.rates}, "stimulus(t, i)"
     if modulation is not None:
         namespace["modulation"], rate = modulation, rate + " * modulation(t)"
+    N = v.N_E + v.N_I
+    check_network_size("N_E, N_I, N_in, p and p_in", N + v.N_in, v.p * N * (N - 1) + v.p_in * v.N_in * N)
     source = NeuronGroup(v.N_in, f"r = {rate} : Hz", namespace=namespace, name="input", dt=dt)
     neuron = RateNeuron(tau=v.tau)
     E = neuron.group(v.N_E, mechanisms=E_mech, name="E", dt=dt)

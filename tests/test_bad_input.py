@@ -238,3 +238,32 @@ def test_a_rate_layers_set_point_is_not_bounded_by_the_time_step():
     layer = hn.neuron_group(3, "dr/dt = (clip(I - theta, 0*Hz, 1e5*Hz) - r)/(10*ms) : Hz\nI : Hz", rate="r",
                             mechanisms=[ip], method="euler")
     assert float(layer.ip_target[:] / Hz) == 2e4
+
+
+# -- kind: a size that cannot fit in memory (the out-of-memory killer, not an error, ended the run) -------------
+
+@pytest.mark.parametrize("make, needle", [
+    (lambda: __import__("homeonet.models", fromlist=["x"]).recurrent_ei(N_E=10 ** 9), "N_E, N_I, N_in, p and p_in"),
+    (lambda: __import__("homeonet.models", fromlist=["x"]).recurrent_ei(N_E=10 ** 6, N_in=0), "N_E, N_I, N_in"),
+    (lambda: _feedforward((10 ** 6, 10 ** 6)), "layers and p")])
+def test_a_network_too_large_for_the_machine_is_refused_before_it_is_built(make, needle):
+    with pytest.raises(HomeonetError) as err:
+        make()
+    _one_line(err, needle, "GiB of memory")
+
+
+def _feedforward(layers):
+    import numpy as np
+
+    from homeonet.models import StimulusSet, feedforward
+
+    return feedforward(layers, schedule=StimulusSet(np.full((2, 3), 10.0) * Hz, np.arange(2)).sequence(2, 100 * ms))
+
+
+def test_the_command_refuses_a_network_too_large_for_the_machine(capsys, tmp_path):
+    from homeonet.cli import main
+
+    assert main(["run", "four_scales", "--set", "N_E=1e9", "--duration", "1s", "--out", str(tmp_path),
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "GiB of memory" in err and err.count("\n") == 1 and not any(tmp_path.iterdir())

@@ -101,6 +101,41 @@ def test_interrupt_keeps_finished_points_and_resumes(fakes, tmp_path, monkeypatc
     assert [c[2] for c in fakes] == [0, 1, 2, 3]  # seeds 0 and 1 were not run again
 
 
+def test_a_failed_point_is_named_and_the_others_go_on(fakes, tmp_path, monkeypatch):
+    from homeonet._validate import DivergenceError
+
+    real = cmp.METHODS["fake_ann:a"].run
+
+    def diverging(dataset, seed=0, **options):
+        if seed == 1:
+            raise DivergenceError("E: v is NaN at t = 0.3 s")
+        return real(dataset, seed=seed, **options)
+
+    monkeypatch.setitem(cmp.METHODS, "fake_ann:a", cmp.METHODS["fake_ann:a"].__class__(
+        **{**cmp.METHODS["fake_ann:a"].__dict__, "run": diverging}))
+    with pytest.warns(RuntimeWarning, match="1 of 3 comparison points failed: digits fake_ann:a seed 1"):
+        ds = cmp.compare("digits", ["fake_ann:a"], 3, out=tmp_path)
+    acc = ds.accuracy.sel(dataset="digits", condition="fake_ann:a").values
+    assert np.isnan(acc[1]) and acc[0] == 50.0 and acc[2] == 52.0  # a hole, not a missing row
+    assert ds.attrs["complete"] == 0 and "DivergenceError: E: v is NaN" in ds.attrs["failed"]
+    assert len(list((tmp_path / "points").glob("*.json"))) == 2
+    # the saved table says so too, and a rerun tries the failed point again (and only it)
+    import xarray as xr
+
+    with xr.open_dataset(tmp_path / "compare.nc") as saved:
+        assert saved.attrs["complete"] == 0
+    monkeypatch.setitem(cmp.METHODS, "fake_ann:a", cmp.METHODS["fake_ann:a"].__class__(
+        **{**cmp.METHODS["fake_ann:a"].__dict__, "run": real}))
+    ds = cmp.compare("digits", ["fake_ann:a"], 3, out=tmp_path)
+    assert ds.attrs["complete"] == 1 and [c[2] for c in fakes] == [0, 2, 1]
+    # every point failing is an error, not an empty table
+    monkeypatch.setitem(cmp.METHODS, "fake_ann:a", cmp.METHODS["fake_ann:a"].__class__(
+        **{**cmp.METHODS["fake_ann:a"].__dict__, "run": lambda *a, **k: 1 / 0}))
+    with pytest.raises(RuntimeError, match="every comparison point failed: digits fake_ann:a seed 7 "
+                                           r"\(ZeroDivisionError"):
+        cmp.compare("digits", ["fake_ann:a"], [7])
+
+
 def test_unwritable_or_colliding_out_is_refused_before_work(fakes, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
@@ -303,6 +338,21 @@ def test_cli_interrupt_exits_130(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(cmp, "compare", interrupted)
     code, out = _main(["--out", str(tmp_path), "--quiet"], capsys)
     assert code == 130 and "3 of 9 points" in out.err and out.err.count("\n") == 1
+
+
+def test_cli_exits_1_naming_failed_points(fakes, capsys, tmp_path, monkeypatch):
+    real_compare = cmp.compare
+
+    def with_a_failure(*args, **kwargs):  # the fake methods, one of whose points fails
+        monkeypatch.setitem(cmp.METHODS, "fake_ann:a", cmp.METHODS["fake_ann:a"].__class__(
+            **{**cmp.METHODS["fake_ann:a"].__dict__, "run": lambda dataset, seed=0, **o: _fake_result(dataset, seed + 0 / seed)}))
+        return real_compare("digits", ["fake_ann:a"], 2, out=kwargs["out"])
+
+    monkeypatch.setattr(cmp, "compare", with_a_failure)
+    code, out = _main(["--out", str(tmp_path), "--quiet"], capsys)
+    assert code == 1 and out.err.count("\n") == 1
+    assert "some points failed" in out.err and "digits fake_ann:a seed 0 (ZeroDivisionError" in out.err
+    assert (tmp_path / "compare.nc").exists()  # the table of the others is written
 
 
 def test_cli_compare_writes_table_and_figure(capsys, tmp_path):

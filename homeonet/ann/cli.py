@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 __all__ = ["register", "run"]
 
@@ -125,7 +126,8 @@ def run(args) -> int:
     Returns
     -------
     int
-        0 on success, 2 on bad input (one line on stderr), 130 when interrupted (the finished
+        0 on success, 1 when some points failed (the table has the others; one line on stderr names
+        the failed ones), 2 on bad input (one line on stderr), 130 when interrupted (the finished
         points are kept and a rerun resumes).
     """
     from homeonet._validate import HomeonetError
@@ -144,9 +146,11 @@ def run(args) -> int:
         from homeonet.figures import save_figure
 
         methods = [f"{model}:{norm}" for model in args.model for norm in args.norms] + list(args.brain)
-        ds = compare(args.dataset, methods, args.seeds, brain_seeds=args.brain_seeds, out=args.out,
-                     options={model: {"epochs": args.epochs} for model in args.model}, root=args.root,
-                     resume=not args.no_resume, progress=not args.quiet)
+        with warnings.catch_warnings():  # failed points are reported below, in one line
+            warnings.filterwarnings("ignore", message=".*comparison points failed", category=RuntimeWarning)
+            ds = compare(args.dataset, methods, args.seeds, brain_seeds=args.brain_seeds, out=args.out,
+                         options={model: {"epochs": args.epochs} for model in args.model}, root=args.root,
+                         resume=not args.no_resume, progress=not args.quiet)
         save_figure(pair_figure(ds), Path(args.out) / "compare_pairs", formats=("png",))
     except HomeonetError as err:
         msg = str(err)
@@ -158,10 +162,17 @@ def run(args) -> int:
                 break
         print(f"homeonet compare: {msg}", file=sys.stderr)
         return 2
+    except RuntimeError as err:  # every point failed: each is named with its error
+        print(f"homeonet compare: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt as err:  # RunInterrupted says what was kept
         print(f"homeonet compare: {err or 'interrupted'}", file=sys.stderr)
         return 130
     print(markdown(summary(ds)), end="")
     print(f"files: {', '.join(f'{Path(args.out) / n}' for n in ('compare.nc', 'compare.csv', 'compare.md'))}, "
           f"{Path(args.out) / 'compare_pairs.png'}")
+    if ds.attrs.get("failed"):
+        print(f"homeonet compare: some points failed and are missing from the table (run the same command "
+              f"again to retry them): {ds.attrs['failed']}", file=sys.stderr)
+        return 1
     return 0
