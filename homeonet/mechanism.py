@@ -394,7 +394,6 @@ def _check_hooks_read(eqs, parts, texts, where):
                                 f"not act: use {hook} {_HOOK_USE.get(hook, 'in the model')}")
 
 
-#: Names under which mechanisms keep their set point of a rate.
 def _check_set_point(mech, group) -> None:
     """A rate set point above one spike per time step of the spiking *group* can never be reached: the
     mechanism would push its hook without end (target=1e9 Hz gave thresholds of -1e307 V)."""
@@ -408,31 +407,9 @@ def _check_set_point(mech, group) -> None:
                                  f"(one spike per time step of group {group.name!r}), got {format_quantity(value)}")
 
 
-def period_clock(period, group, owner) -> brian2.Clock:
-    """The :func:`shared_clock` of a mechanism's *period*, refused below the time step of *group*.
-
-    A period shorter than the group's step would add a clock of that period, and a run would take
-    more steps than the network has (a period of 1 ps runs forever).
-
-    Parameters
-    ----------
-    period : Quantity
-        The mechanism's update period.
-    group : brian2.Group
-        The group it acts on.
-    owner : str
-        Who has the period (the mechanism's name), for the message.
-
-    Raises
-    ------
-    ParameterError
-        A period shorter than the group's time step.
-    """
-    _check_period(period, group, owner)
-    return shared_clock(period)
-
-
 def _check_period(period, group, owner) -> None:
+    """A period shorter than the group's step would add a clock of that period, and a run would take more
+    steps than the network has (a period of 1 ps ran forever)."""
     step = group.clock.dt
     if period < step * (1 - 1e-9):
         raise ParameterError(f"period of {owner} must be at least the time step of group {group.name!r} "
@@ -531,7 +508,7 @@ def _run_on_period(obj, period):
         steps = period / float(clock.dt)
         k = round(steps)
         if k < 1 or abs(steps - k) > 1e-9 * k:  # the clock's dt was changed after the build
-            raise HomeonetError(f"{obj.name}: its period ({format_quantity(period * brian2.second)}) must be a "
+            raise ParameterError(f"{obj.name}: its period ({format_quantity(period * brian2.second)}) must be a "
                                 f"whole number of time steps of clock {clock.name!r} ({format_quantity(clock.dt)}), "
                                 "as when the network was built")
         step = int(clock.variables["timestep"].get_value()[0])
