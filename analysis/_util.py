@@ -79,6 +79,7 @@ def spikes(indices, times=None, n=None, population=None):
         mon = indices
         # copies: Brian2 2.11 frees a monitor's arrays with the monitor
         indices, times, n = np.array(mon.i[:]), mon.t[:].copy(), len(mon.source) if n is None else n
+        t_stop = float(mon.clock.t / second)  # what has been simulated so far
     elif hasattr(indices, "spikes") and hasattr(indices, "populations"):
         res = indices
         pops = res.populations
@@ -113,17 +114,24 @@ def spikes(indices, times=None, n=None, population=None):
     return idx, t, n, quantity_in, t_stop
 
 
-def window(t, t_start, t_stop, default_stop=None):
-    """(t0, t1) in seconds, checked: t_stop > t_start."""
+def window(t, t_start, t_stop, run_end=None):
+    """(t0, t1) in seconds, checked: t_stop > t_start, and within the run when its end is known.
+
+    *run_end* (the end of a ``Results`` run or of what a ``SpikeMonitor`` has recorded) is the default
+    ``t_stop``; a window reaching past it would count time nobody recorded as silence.
+    """
     t0 = float(seconds("t_start", t_start, allow_array=False))
     if t_stop is None:
-        if default_stop is None:
+        if run_end is None:
             raise HomeonetError("t_stop is required (the end of the window)")
-        t1 = float(default_stop)
+        t1 = float(run_end)
     else:
         t1 = float(seconds("t_stop", t_stop, allow_array=False))
     if not t1 > t0:
         raise HomeonetError(f"t_stop must be after t_start ({t0:g} s), got {t1:g} s")
+    if run_end is not None and (t0 < 0 or t1 > run_end * (1 + 1e-9) + 1e-12):
+        raise HomeonetError(f"t_start and t_stop must lie within the run, [0 s, {run_end:g} s] (what was recorded); "
+                            f"got [{t0:g} s, {t1:g} s]")
     return t0, t1
 
 

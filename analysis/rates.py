@@ -45,7 +45,8 @@ def firing_rates(indices, times=None, n=None, t_start=0 * second, t_stop=None, *
     n : int
         Number of neurons (>= 1); not needed for a monitor or results.
     t_start, t_stop : Quantity or float
-        Window; ``t_stop`` is required for arrays and monitors (default for results: the run's end).
+        Window; ``t_stop`` is required for arrays (default for a monitor or results: the end of what was
+        simulated; a window past it is an error, not silence).
     population : str, optional
         Population, when *indices* is a ``Results`` with several.
 
@@ -467,7 +468,8 @@ def fano_factor(indices, times=None, n=None, bin=100 * ms, t_start=0 * second, t
     bin : Quantity or float
         Counting window (> 0 s; at least two must fit in the analysed window).
     t_start, t_stop : Quantity or float
-        Analysed window (``t_stop`` required for arrays and monitors).
+        Analysed window (``t_stop`` required for arrays; for a monitor or results at most, and by default,
+        the end of what was simulated).
     population : str, optional
         Population of a ``Results``.
 

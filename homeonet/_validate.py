@@ -257,17 +257,17 @@ def check_path(name: str, value):
 BYTES_PER_NEURON, BYTES_PER_SYNAPSE = 64, 16
 
 
-def check_network_size(what: str, neurons: float, synapses: float) -> None:
+def check_network_size(what: str, neurons, pairs=()) -> None:
     """Refuse, before any memory is taken, a network that cannot fit in this machine's memory.
 
     Parameters
     ----------
     what : str
         The parameters that set the sizes (named in the message), e.g. ``"N_E, N_I, N_in, p and p_in"``.
-    neurons : float
+    neurons : int
         Number of neurons (all groups, inputs included).
-    synapses : float
-        Expected number of synapses.
+    pairs : sequence of (int, int, float)
+        ``(n_pre, n_post, p)`` of each projection: ``n_pre * n_post * p`` expected synapses.
 
     Raises
     ------
@@ -275,13 +275,18 @@ def check_network_size(what: str, neurons: float, synapses: float) -> None:
         The lower bound of the memory needed (:data:`BYTES_PER_NEURON`, :data:`BYTES_PER_SYNAPSE`)
         exceeds the machine's physical memory: building would end in the out-of-memory killer.
     """
-    need = neurons * BYTES_PER_NEURON + synapses * BYTES_PER_SYNAPSE
+    try:
+        n = float(neurons)
+        synapses = sum(float(a) * float(b) * float(p) for a, b, p in pairs)
+    except OverflowError:  # an integer beyond any float: beyond any memory
+        n, synapses = math.inf, math.inf
+    need = n * BYTES_PER_NEURON + synapses * BYTES_PER_SYNAPSE
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):  # not a POSIX system: no bound known
         return
     if need > total:
-        raise ParameterError(f"{what} ask for {neurons:.3g} neurons and {synapses:.3g} synapses: at least "
+        raise ParameterError(f"{what} ask for {n:.3g} neurons and {synapses:.3g} synapses: at least "
                              f"{need / 2 ** 30:.3g} GiB, more than this machine's {total / 2 ** 30:.3g} GiB of memory")
 
 

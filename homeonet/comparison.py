@@ -508,6 +508,8 @@ def _measures(method: Method, result) -> dict:
     except (KeyError, TypeError, ValueError) as err:
         raise HomeonetError(f"method {method.name} returned no usable {err}; a method returns test_accuracy, "
                             f"{', '.join(list(MEASURES)[1:])}") from None
+    if not np.isfinite(values["test_accuracy"]):  # a failed run, not a hole where a method does not apply
+        raise HomeonetError(f"method {method.name} returned a test accuracy of {values['test_accuracy']}")
     return {"accuracy": 100.0 * values.pop("test_accuracy"), **values}
 
 

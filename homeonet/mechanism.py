@@ -29,6 +29,7 @@ adding the group to a ``Network`` adds its operations too).
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import re
 from dataclasses import dataclass, field
 
@@ -37,11 +38,12 @@ from brian2 import Equations, Quantity, get_dimensions
 from brian2.units.fundamentalunits import DIMENSIONLESS
 from brian2.utils.stringtools import word_substitute
 
-from ._validate import HomeonetError, ParameterError, unit_name
+from ._validate import HomeonetError, ParameterError, check_network_size, unit_name
 from .units import format_quantity, unit_string
 
 __all__ = ["Operation", "Contribution", "Target", "Mechanism", "neuron_group", "synapses", "connect",
-           "mechanism_parameters", "shared_clock", "Period", "check_expression", "check_expression_units", "check_weight"]
+           "mechanism_parameters", "shared_clock", "Period", "check_expression", "check_expression_units",
+           "check_weight"]
 
 _COMBINE = {"sum": (" + ", "0"), "product": (" * ", "1")}
 
@@ -448,7 +450,10 @@ class Period:
     clock : brian2.Clock
         The clock to create the periodic objects on.
     every : int
-        Steps of :attr:`clock` per period (1 on a clock of the period).
+        Steps of :attr:`clock` per period when the network was built (1 on a clock of the period).
+    on_group_clock : bool
+        Whether the objects run on the group's clock, acting on every k-th step (k counted again
+        before each run).
 
     Raises
     ------
@@ -462,14 +467,16 @@ class Period:
         self.period = period
         steps = float(period / group.clock.dt)
         k = round(steps)
-        if _is_runtime() and k >= 1 and abs(steps - k) <= 1e-9 * k:
+        #: Whether the objects run on the group's clock (and act on every k-th step, k >= 1).
+        self.on_group_clock = _is_runtime() and k >= 1 and abs(steps - k) <= 1e-9 * k
+        if self.on_group_clock:
             self.clock, self.every = group.clock, k
         else:
             self.clock, self.every = shared_clock(period), 1
 
     def code(self, code: str) -> str:
         """*code* with ``dt`` meaning the period (as in ``run_regularly`` on a clock of the period)."""
-        if self.every == 1:
+        if not self.on_group_clock:
             return code
         return word_substitute(code, {"dt": f"({float(self.period)!r}*second)"})
 
@@ -480,7 +487,7 @@ class Period:
 
     def apply(self, obj):
         """Make *obj* and the objects it contains, created on :attr:`clock`, run once per period; returns *obj*."""
-        if self.every > 1:
+        if self.on_group_clock:  # k = 1 too: the group's dt may change between runs
             for o in (obj, *getattr(obj, "contained_objects", ())):
                 if not getattr(o, "_homeonet_periodic", False):
                     _run_on_period(o, float(self.period))
@@ -636,6 +643,7 @@ def neuron_group(N, model, *, mechanisms=(), threshold=None, reset=None, rate=No
     from ._validate import check_count
 
     N = check_count("N", N)
+    check_network_size("N", N)
     target = Target(spiking=threshold is not None, rate=rate, hooks=dict(hooks or {}))
     parts = _parts(mechanisms, "neurons", target)
     eqs = _merge(model, parts, target)
@@ -730,6 +738,7 @@ class _Synapses(brian2.Synapses):
                                     "in one connect() call (the count of earlier synapses is known only at run time, "
                                     "so the new ones could not be told apart)")
         before = 0 if first else len(self)
+        self._check_size(*args, **kwargs)
         super().connect(*args, **kwargs)
         for _, c in parts:
             for k, v in c.params.items():
@@ -740,6 +749,17 @@ class _Synapses(brian2.Synapses):
                     setattr(self, k, v)
                 elif len(self) > before:
                     getattr(self, k)[before:] = v  # only the synapses this call created
+
+
+    def _check_size(self, condition=None, i=None, j=None, p=1.0, n=1, **kwargs):
+        """Refuse, before Brian2 allocates them, more synapses than the machine's memory could hold.
+
+        Only where the expected number is known from the arguments: all pairs with a numeric probability
+        and multiplicity (a condition, a string probability or explicit indices can make it anything).
+        """
+        numeric = all(isinstance(x, numbers.Real) and not isinstance(x, bool) for x in (p, n))
+        if condition is None and i is None and j is None and numeric:
+            check_network_size("p (of connect)", 0, [(len(self.source), len(self.target), p * n)])
 
 
 def connect(syn, *args, **kwargs):

@@ -244,10 +244,8 @@ class Results:
         from homeonet.analysis.rates import firing_rates
 
         t_stop = self.duration if t_stop is None else t_stop
-        t0, t1 = window(None, t_start, t_stop)
-        end = float(self.duration / second)
-        if t0 < 0 or t1 > end * (1 + 1e-12):  # a window beyond the run would count no spikes there: rates too low
-            raise HomeonetError(f"the window [{t0:g} s, {t1:g} s] must lie within the run, [0 s, {end:g} s]")
+        # a window beyond the run would count no spikes there: rates too low
+        window(None, t_start, t_stop, run_end=float(self.duration / second))
         if f"spike_index_{pop}" not in self.dataset and f"count_{pop}" in self.dataset:
             if float(t_start / second) != 0 or abs(float((t_stop - self.duration) / second)) > 1e-12:
                 raise HomeonetError(f"population {pop!r} has spike counts only (SpikeMonitor(record=False)): "

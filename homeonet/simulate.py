@@ -30,12 +30,13 @@ import time
 import numpy as np
 from brian2 import Hz, NeuronGroup, Quantity, SpikeMonitor, StateMonitor, Subgroup, Synapses, defaultclock, \
     get_device, ms, prefs, second, set_device
+from brian2.core.base import BrianObjectException
 from brian2.core.variables import ArrayVariable
 from brian2.devices.device import reinit_devices, reset_device
 from tqdm.auto import tqdm
 
-from ._validate import DivergenceError, ParameterError, RunInterrupted, check_bool, check_choice, check_quantity, \
-    check_seed
+from ._validate import DivergenceError, HomeonetError, ParameterError, RunInterrupted, check_bool, check_choice, \
+    check_quantity, check_seed
 from .results import Results
 from .units import format_quantity
 
@@ -535,6 +536,11 @@ def simulate(net, duration, *, progress=True, params=None, rate_bin=10 * ms, des
         if standalone:
             raise RunInterrupted(f"interrupted ({guard.interrupted or 'SIGINT'}) during the cpp_standalone run: "
                                  "a compiled run keeps no partial results; nothing was collected") from None
+        raise
+    except BrianObjectException as err:
+        guard.close()
+        if isinstance(err.__cause__, HomeonetError):  # homeonet's own check while Brian2 prepared an object
+            raise err.__cause__ from None
         raise
     except RuntimeError as err:
         guard.close()

@@ -325,7 +325,7 @@ def build(sched: Schedule, variant="full", *, neurons=100, seed=0, **params):
     step = shared_clock(dt)      # every group and synapse on one clock of the time step
     n_in = sched.images.shape[1]
     # all-to-all input, one-to-one E->I, all-but-one I->E
-    check_network_size("neurons", n_in + 2 * neurons, n_in * neurons + neurons + neurons * (neurons - 1))
+    check_network_size("neurons", n_in + 2 * neurons, [(n_in, neurons, 1), (neurons, 1, 1), (neurons, neurons - 1, 1)])
     n_total = sched.n_samples
     common = {"t_image": p["t_image"], "n_samples": n_total, "n_train": sched.n_train}
 

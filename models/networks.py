@@ -195,7 +195,7 @@ def recurrent_ei(neuron=None, N_E=400, N_I=100, p=0.1, w_e=None, w_i=None, N_in=
     if schedule is not None and schedule.rates.values.shape[1] != N_in:
         raise HomeonetError(f"schedule must have N_in = {N_in} inputs, got {schedule.rates.values.shape[1]}")
     N = N_E + N_I
-    check_network_size("N_E, N_I, N_in, p and p_in", N + N_in, float(p) * N * (N - 1) + float(p_in) * N_in * N)
+    check_network_size("N_E, N_I, N_in, p and p_in", N + N_in, [(N, N - 1, p), (N_in, N, p_in)])
     E, I, whole, objects = _populations(neuron, N_E, N_I, mechanisms_E, mechanisms_I)
     exc, inh = neuron.synapse_targets
     unit = neuron.weight_unit
@@ -321,8 +321,7 @@ def feedforward(layers=(100, 50), neuron=None, schedule=None, p=1.0, w_mean=None
         raise HomeonetError("layers must list at least one layer size")
     p = check_quantity("p", p, 1, low=0, high=1, low_open=True)
     n_in = schedule.rates.values.shape[1]
-    check_network_size("layers and p", n_in + sum(sizes),
-                       float(p) * sum(a * b for a, b in zip([n_in, *sizes], sizes)))
+    check_network_size("layers and p", n_in + sum(sizes), [(a, b, p) for a, b in zip([n_in, *sizes], sizes)])
     per_layer = _per_layer("mechanisms", mechanisms, len(sizes))
     syn_mechs = _per_layer("synapse_mechanisms", synapse_mechanisms, len(sizes))
     rng = np.random.default_rng(seed)

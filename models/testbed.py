@@ -365,7 +365,7 @@ def rate_testbed(values):
     if modulation is not None:
         namespace["modulation"], rate = modulation, rate + " * modulation(t)"
     N = v.N_E + v.N_I
-    check_network_size("N_E, N_I, N_in, p and p_in", N + v.N_in, v.p * N * (N - 1) + v.p_in * v.N_in * N)
+    check_network_size("N_E, N_I, N_in, p and p_in", N + v.N_in, [(N, N - 1, v.p), (v.N_in, N, v.p_in)])
     source = NeuronGroup(v.N_in, f"r = {rate} : Hz", namespace=namespace, name="input", dt=dt)
     neuron = RateNeuron(tau=v.tau)
     E = neuron.group(v.N_E, mechanisms=E_mech, name="E", dt=dt)

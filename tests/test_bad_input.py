@@ -245,7 +245,11 @@ def test_a_rate_layers_set_point_is_not_bounded_by_the_time_step():
 @pytest.mark.parametrize("make, needle", [
     (lambda: __import__("homeonet.models", fromlist=["x"]).recurrent_ei(N_E=10 ** 9), "N_E, N_I, N_in, p and p_in"),
     (lambda: __import__("homeonet.models", fromlist=["x"]).recurrent_ei(N_E=10 ** 6, N_in=0), "N_E, N_I, N_in"),
-    (lambda: _feedforward((10 ** 6, 10 ** 6)), "layers and p")])
+    (lambda: _feedforward((10 ** 6, 10 ** 6)), "layers and p"),
+    (lambda: __import__("homeonet.models", fromlist=["x"]).recurrent_ei(N_E=10 ** 400, N_in=0), "N_E, N_I, N_in"),
+    # any group or synapses made through homeonet, whatever builds them
+    (lambda: hn.neuron_group(10 ** 9, "dv/dt = -v/(10*ms) : 1"), "N "),
+    (lambda: hn.synapses(*[hn.neuron_group(10 ** 6, "v : 1")] * 2, "w : 1").connect(), "p (of connect)")])
 def test_a_network_too_large_for_the_machine_is_refused_before_it_is_built(make, needle):
     with pytest.raises(HomeonetError) as err:
         make()
@@ -260,10 +264,44 @@ def _feedforward(layers):
     return feedforward(layers, schedule=StimulusSet(np.full((2, 3), 10.0) * Hz, np.arange(2)).sequence(2, 100 * ms))
 
 
-def test_the_command_refuses_a_network_too_large_for_the_machine(capsys, tmp_path):
+@pytest.mark.parametrize("model, setting", [("four_scales", "N_E=1e9"), ("structural", "N=1000000"),
+                                            ("synaptic_normalization", "N=1000000"),
+                                            ("divisive_normalization", "N=1000000000")])
+def test_the_command_refuses_a_network_too_large_for_the_machine(model, setting, capsys, tmp_path):
     from homeonet.cli import main
 
-    assert main(["run", "four_scales", "--set", "N_E=1e9", "--duration", "1s", "--out", str(tmp_path),
+    extra = ["--set", "N_in=1000000"] if model in ("structural", "synaptic_normalization") else []
+    assert main(["run", model, "--set", setting, *extra, "--duration", "2s", "--out", str(tmp_path),
                  "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "GiB of memory" in err and err.count("\n") == 1 and not any(tmp_path.iterdir())
+
+
+# -- kind: a question about times the data do not cover (zeros or NaN that read as results) -------------------
+
+def test_spike_statistics_refuse_a_window_past_the_end_of_the_recorded_run():
+    import numpy as np
+    import xarray as xr
+    from brian2 import Network, SpikeGeneratorGroup, SpikeMonitor
+
+    from homeonet import Results
+    from homeonet.analysis import count_correlation, fano_factor, firing_rates, synchrony
+
+    ds = xr.Dataset({"spike_index_E": ("spike_E", np.array([0, 1, 2], dtype=np.int32), {"n_neurons": 3}),
+                     "spike_time_E": ("spike_E", np.array([0.1, 0.2, 0.3]), {"units": "second"})})
+    ds.attrs["duration"] = 0.5
+    res = Results(ds)
+    for call in (lambda: firing_rates(res, t_start=0.6 * second, t_stop=0.8 * second),
+                 lambda: firing_rates(res, t_stop=1 * second),  # 0.5 s of data over 1 s would halve the rates
+                 lambda: fano_factor(res, t_stop=1 * second), lambda: synchrony(res, t_stop=1 * second),
+                 lambda: count_correlation(res, t_stop=1 * second)):
+        with pytest.raises(HomeonetError) as err:
+            call()
+        _one_line(err, "t_start and t_stop must lie within the run, [0 s, 0.5 s]")
+    # a monitor knows how far it has recorded too
+    G = SpikeGeneratorGroup(2, [0, 1], [1, 2] * ms)
+    mon = SpikeMonitor(G)
+    Network(G, mon).run(10 * ms)
+    assert np.allclose(firing_rates(mon) / Hz, [100, 100])  # default: the 10 ms simulated
+    with pytest.raises(HomeonetError, match="^t_start and t_stop must lie within the run"):
+        firing_rates(mon, t_stop=20 * ms)

@@ -136,6 +136,17 @@ def test_a_failed_point_is_named_and_the_others_go_on(fakes, tmp_path, monkeypat
         cmp.compare("digits", ["fake_ann:a"], [7])
 
 
+def test_a_method_returning_no_accuracy_is_a_failed_point(fakes, monkeypatch):
+    real = cmp.METHODS["fake_ann:a"].run
+    monkeypatch.setitem(cmp.METHODS, "fake_ann:a", cmp.METHODS["fake_ann:a"].__class__(
+        **{**cmp.METHODS["fake_ann:a"].__dict__,
+           "run": lambda dataset, seed=0, **o: {**real(dataset, seed=seed, **o), "test_accuracy": float("nan")}
+           if seed == 0 else real(dataset, seed=seed, **o)}))
+    with pytest.warns(RuntimeWarning, match="1 of 2 comparison points failed: .*test accuracy of nan"):
+        ds = cmp.compare("digits", ["fake_ann:a"], 2)
+    assert ds.attrs["complete"] == 0
+
+
 def test_unwritable_or_colliding_out_is_refused_before_work(fakes, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")

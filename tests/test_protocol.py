@@ -7,6 +7,7 @@ from brian2 import Hz, Network, NeuronGroup, SpikeMonitor, StateMonitor, mV, ms,
 import homeonet as hn
 from homeonet.simulate import use_device
 from homeonet import Contribution, HomeonetError, IntrinsicPlasticity, Mechanism, Operation, RateSensor
+from homeonet._validate import ParameterError
 from devices import STANDALONE
 
 # A user's own model: a leaky integrator with a constant drive above threshold, its gain a hook.
@@ -252,6 +253,21 @@ def test_periods_that_are_not_whole_steps_keep_a_clock_of_their_own():
     assert {float(c.dt) for c in net._clocks} == {float(defaultclock.dt), 0.25e-3}
 
 
+def test_a_period_of_one_step_stays_one_period_when_the_step_shrinks():
+    ip = IntrinsicPlasticity(target=5 * Hz, eta=0.5 * mV / Hz, period=0.1 * ms)
+    G = user_group([ip], dt=0.1 * ms)  # the period is the group's step: acts on every step (k = 1)
+    mon = StateMonitor(G, "ip_theta", record=[0], when="end", order=100)
+    net = Network(G, mon)
+    net.run(3 * ms)
+    G.clock.dt = 0.05 * ms  # now two steps per period: it must act on every second one
+    net.run(3 * ms)
+    late = mon.t >= 3 * ms
+    changed = np.flatnonzero(np.diff(mon.ip_theta[0][late])) + 1
+    assert len(changed) >= 10  # the rule moves theta (5 Hz target, no spikes yet)
+    steps = np.round(np.asarray(mon.t[late][changed] / ms) / 0.1, 6)
+    assert np.all(steps == np.round(steps))  # only at multiples of 0.1 ms
+
+
 def test_a_time_step_changed_after_the_build_is_refused_when_the_period_no_longer_fits():
     G = _periodic_group(dt=0.1 * ms)  # a clock of its own (the default clock is everyone's)
     net = Network(G)
@@ -261,3 +277,6 @@ def test_a_time_step_changed_after_the_build_is_refused_when_the_period_no_longe
         net.run(1 * ms)
     error = info.value if isinstance(info.value, HomeonetError) else info.value.__cause__  # Brian2 wraps it
     assert isinstance(error, HomeonetError) and "whole number of time steps" in str(error)
+    # homeonet.simulate unwraps it: the error itself, a ParameterError (the command's exit status 2)
+    with pytest.raises(ParameterError, match="whole number of time steps"):
+        hn.simulate(net, 30 * ms, progress=False)

@@ -125,4 +125,5 @@ class GlobalHomeostasis(PooledMechanism):
               "n_layer": n}
         return {"model": "R : Hz\nH : Hz\nG : 1", "dt": self.period, "namespace": ns,
                 "syn_model": f"R_post = {self.sensor.variable}_pre/n_layer : Hz (summed)",
-                "operations": ((f"{control}\nH = R", self.period),), "init": {"H": self.gamma, "R": self.gamma, "G": 1.0}}
+                "operations": ((f"{control}\nH = R", self.period),),
+                "init": {"H": self.gamma, "R": self.gamma, "G": 1.0}}
