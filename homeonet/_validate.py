@@ -274,6 +274,13 @@ def check_network_size(what: str, neurons, pairs=()) -> None:
     ParameterError
         The lower bound of the memory needed (:data:`BYTES_PER_NEURON`, :data:`BYTES_PER_SYNAPSE`)
         exceeds the machine's physical memory: building would end in the out-of-memory killer.
+
+    References
+    ----------
+    The bound counts what a Brian2 network keeps at the least: per synapse its two int32 indices
+    (``_synaptic_pre``, ``_synaptic_post``) and one float64 state variable (16 bytes), per neuron eight
+    float64 state variables (64 bytes); Stimberg M, Brette R, Goodman DFM (2019) Brian 2, an intuitive
+    and efficient neural simulator. eLife 8:e47314.
     """
     try:
         n = float(neurons)

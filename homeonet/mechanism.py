@@ -459,6 +459,12 @@ class Period:
     ------
     ParameterError
         A period shorter than the group's time step (with *owner*).
+
+    References
+    ----------
+    Brian2's runtime loop, ``brian2.core.network.Network.run`` (a single clock is its fast path) and
+    ``Network._nextclocks``; Stimberg M, Brette R, Goodman DFM (2019) Brian 2, an intuitive and efficient
+    neural simulator. eLife 8:e47314.
     """
 
     def __init__(self, period, group, owner=None):
