@@ -41,7 +41,8 @@ class GlobalHomeostasis(PooledMechanism):
     The pool's :math:`H` and :math:`G` are also visible in the group as
     ``<name>_H`` and ``<name>_G``, so a plasticity rule can use the global
     factor instead (``hook=None``), e.g. ``InhibitorySTDP(factor='glob_H_post/(5*Hz) - 1')``
-    in the spirit of Zenke et al.'s third-factor inhibitory plasticity.
+    in the spirit of Zenke et al.'s third-factor inhibitory plasticity (with the per-spike rule:
+    ``deferred=True`` applies a factor with its value at settling time, not at each spike).
 
     **Cost.** A helper group of one unit (the pool) acting once per period
     :math:`T` (:class:`~homeonet.mechanism.Period`): one ``(summed)`` pass over
