@@ -68,18 +68,27 @@ def attach(arr, unit):
     return arr if unit is None else arr * unit
 
 
+def run_end(results):
+    """End (s) of what *results* recorded: a ``Results`` run's duration, a ``SpikeMonitor``'s simulated time;
+    None for plain arrays (then no window can be checked against it)."""
+    if isinstance(results, SpikeMonitor):
+        return float(results.clock.t / second)
+    if hasattr(results, "dataset") and hasattr(results, "duration"):
+        return float(results.duration / second)
+    return None
+
+
 def spikes(indices, times=None, n=None, population=None):
     """Unpack spike data: ``(indices int64, times in s, n, quantity_in, t_stop or None)``.
 
     *indices* may be an index array (then *times* and *n* are required), a
     Brian2 ``SpikeMonitor`` or a homeonet ``Results`` (with *population*).
     """
-    t_stop = None
+    t_stop = run_end(indices)
     if isinstance(indices, SpikeMonitor):
         mon = indices
         # copies: Brian2 2.11 frees a monitor's arrays with the monitor
         indices, times, n = np.array(mon.i[:]), mon.t[:].copy(), len(mon.source) if n is None else n
-        t_stop = float(mon.clock.t / second)  # what has been simulated so far
     elif hasattr(indices, "spikes") and hasattr(indices, "populations"):
         res = indices
         pops = res.populations
@@ -89,7 +98,6 @@ def spikes(indices, times=None, n=None, population=None):
             population = pops[0]
         indices, times = res.spikes(population)
         n = res.n_neurons(population) if n is None else n
-        t_stop = float(res.duration / second)
     if times is None:
         raise HomeonetError("times must be given with indices (or pass a SpikeMonitor or Results)")
     if n is None:

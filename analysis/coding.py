@@ -130,12 +130,11 @@ def response_matrix(results, schedule=None, population=None, *, onsets=None, lab
     # 1 ns slack so that a sample or spike on a window edge (0.1 + 0.05 != 0.15 in floats) falls in [start, stop)
     starts, stops = on + off - 1e-9, on + off + w - 1e-9
 
-    from brian2 import SpikeMonitor, second
+    from brian2 import SpikeMonitor
 
     is_results = hasattr(results, "dataset") and hasattr(results, "populations")
     # a window past the end of the run would count the spikes nobody recorded as silence
-    end = (float(results.duration / second) if is_results
-           else float(results.clock.t / second) if isinstance(results, SpikeMonitor) else None)
+    end = _util.run_end(results)
     if end is not None and stops[-1] > end + 1e-9:
         raise HomeonetError(f"onsets must leave every response window inside the run (it ends at {end:g} s), "
                             f"the last window ends at {stops[-1] + 1e-9:g} s")

@@ -244,7 +244,6 @@ def check_path(name: str, value):
     ParameterError
         Not a path (a number, None...), or an empty string.
     """
-    import os
     from pathlib import Path
 
     if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)) or not str(os.fspath(value)).strip():

@@ -449,8 +449,6 @@ class Period:
     ----------
     clock : brian2.Clock
         The clock to create the periodic objects on.
-    every : int
-        Steps of :attr:`clock` per period when the network was built (1 on a clock of the period).
     on_group_clock : bool
         Whether the objects run on the group's clock, acting on every k-th step (k counted again
         before each run).
@@ -473,12 +471,8 @@ class Period:
         self.period = period
         steps = float(period / group.clock.dt)
         k = round(steps)
-        #: Whether the objects run on the group's clock (and act on every k-th step, k >= 1).
         self.on_group_clock = _is_runtime() and k >= 1 and abs(steps - k) <= 1e-9 * k
-        if self.on_group_clock:
-            self.clock, self.every = group.clock, k
-        else:
-            self.clock, self.every = shared_clock(period), 1
+        self.clock = group.clock if self.on_group_clock else shared_clock(period)
 
     def code(self, code: str) -> str:
         """*code* with ``dt`` meaning the period (as in ``run_regularly`` on a clock of the period)."""

@@ -101,11 +101,12 @@ class PooledMechanism(Mechanism):
         prefix = name or f"{group.name}_{self.name}"
         namespace = dict(parts.get("namespace", {}))
         period = None if parts.get("dt") is None else Period(parts["dt"], group, self.name)
-        if period is not None and Equations(parts["model"]).diff_eq_names:
+        odes = sorted(Equations(parts["model"]).diff_eq_names) if period is not None else []
+        if odes:
             # on the runtime device a periodic pool runs on every k-th step of the layer's clock, where
             # Brian2 would integrate with the layer's dt: integrate in the operations, over the period
             raise HomeonetError(f"{self!r}: a pool with a period integrates in its operations, not in "
-                                f"differential equations ({sorted(Equations(parts['model']).diff_eq_names)})")
+                                f"differential equations ({odes})")
         pool = NeuronGroup(1, parts["model"], method=parts.get("method", "exact"), namespace=namespace,
                            clock=None if period is None else period.clock, name=f"{prefix}_pool")
         if period is not None:
